@@ -1,0 +1,252 @@
+//! The decision: evidence per route, precedence, priority, confidence,
+//! appeal type and the sentence that explains it.
+
+use super::decision::{Decision, Explanation, Hit, RepeatEvidence, RulesetRef, Span};
+use super::matcher::{Analysis, CharSpan, Fired};
+use crate::rules::{Route, RuleSet, Target};
+
+/// The best evidence for one route.
+#[derive(Debug, Clone, Copy)]
+struct Best {
+    priority: u8,
+    /// The fired rule (index into `analysis.fired`), or `None` for history.
+    fired: Option<usize>,
+}
+
+/// Chooses the route and builds the decision.
+pub(crate) fn decide(rules: &RuleSet, analysis: &Analysis, original: &str, repeat: RepeatEvidence, id: Option<String>) -> Decision {
+    let policy = &rules.policy;
+    let mut best: [Option<Best>; 5] = [None; 5];
+    for (fi, f) in analysis.fired.iter().enumerate() {
+        let rule = &rules.rules[f.rule];
+        let Some(route) = rule.route() else { continue };
+        if !f.counts() {
+            continue;
+        }
+        let b = &mut best[route.index()];
+        if b.is_none_or(|b| rule.priority > b.priority) {
+            *b = Some(Best { priority: rule.priority, fired: Some(fi) });
+        }
+    }
+    if repeat.repeat || repeat.burst {
+        let b = &mut best[Route::IrrationalRepeat.index()];
+        if b.is_none_or(|b| policy.repeat.priority > b.priority) {
+            *b = Some(Best { priority: policy.repeat.priority, fired: None });
+        }
+    }
+
+    let by_precedence = |r: &Route| policy.rank[r.index()];
+    let decisive: Vec<Route> = Route::ALL
+        .into_iter()
+        .filter(|r| best[r.index()].is_some_and(|b| b.priority >= policy.decisive_priority))
+        .collect();
+    let any_evidence: Vec<Route> = Route::ALL.into_iter().filter(|r| best[r.index()].is_some()).collect();
+
+    let chosen: Option<Route> = if let Some(r) = decisive.iter().copied().min_by_key(by_precedence) {
+        Some(r)
+    } else {
+        any_evidence
+            .iter()
+            .copied()
+            .max_by_key(|r| (best[r.index()].map_or(0, |b| b.priority), std::cmp::Reverse(by_precedence(r))))
+            // 疑警从有: weak evidence for a route below the danger route does
+            // not outweigh danger cues.
+            .filter(|r| analysis.danger.is_empty() || by_precedence(r) <= by_precedence(&policy.danger_route))
+    };
+
+    let hits = explain_hits(rules, analysis, original);
+    let ruleset = RulesetRef { version: rules.version.clone(), digest: rules.digest.clone() };
+
+    let Some(route) = chosen else {
+        return fallback(rules, analysis, original, hits, repeat, ruleset, id);
+    };
+    let b = best[route.index()].unwrap_or(Best { priority: 0, fired: None });
+    // The strongest rival: another route's best evidence.
+    let rival = Route::ALL
+        .into_iter()
+        .filter(|r| *r != route)
+        .filter_map(|r| best[r.index()].map(|x| (r, x)))
+        .max_by_key(|(r, x)| (x.priority, std::cmp::Reverse(by_precedence(r))));
+    let p = f64::from(b.priority) / 100.0;
+    let q = rival.map_or(0.0, |(_, x)| f64::from(x.priority) / 100.0);
+    let confidence = (p * (1.0 - 0.5 * q)).clamp(0.05, 0.99);
+    let weak = b.priority < policy.decisive_priority;
+    let close = rival.is_some_and(|(_, x)| x.priority + policy.close_margin >= b.priority);
+    let review = weak || close || confidence < policy.review_below;
+
+    let (category, handoff, rule_type, sentence) = match b.fired.map(|fi| &analysis.fired[fi]) {
+        Some(f) => {
+            let rule = &rules.rules[f.rule];
+            let (category, handoff, appeal_type) = match &rule.target {
+                Target::Route { category, handoff, appeal_type, .. } => (category.clone(), handoff.clone(), appeal_type.clone()),
+                Target::AppealType(_) => (String::new(), None, None),
+            };
+            let mut s = format!(
+                "规则 {} 命中“{}”（优先级 {}）",
+                rule.id,
+                span_texts(analysis, original, &f.spans).join("”“"),
+                rule.priority
+            );
+            if let Some((r, x)) = rival {
+                let name = x.fired.map_or("重复来电记录".to_string(), |fi| rules.rules[analysis.fired[fi].rule].id.clone());
+                if by_precedence(&route) < by_precedence(&r) && x.priority >= b.priority {
+                    s.push_str(&format!("，{} 优先于 {}（{}）", route, r, name));
+                } else {
+                    s.push_str(&format!("，高于 {}", name));
+                }
+            }
+            if repeat.repeat || repeat.burst {
+                s.push_str(&format!("；来电人有重复或频繁来电记录，但 {} 按优先顺序保留", route));
+            }
+            (category, handoff, appeal_type, s)
+        }
+        None => {
+            let (category, s) = if repeat.repeat {
+                (
+                    "repeat".to_string(),
+                    format!(
+                        "来电人 {} 天内已有 {} 次相同诉求且无新情况，按重复诉求处理",
+                        policy.repeat.window_secs / 86_400,
+                        repeat.earlier.len()
+                    ),
+                )
+            } else {
+                (
+                    "burst".to_string(),
+                    format!(
+                        "来电人 {} 小时内第 {} 次来电，按频繁来电处理",
+                        policy.repeat.burst_window_secs / 3_600,
+                        repeat.burst_count
+                    ),
+                )
+            };
+            let mut s = s;
+            if let Some((_, x)) = rival {
+                if let Some(fi) = x.fired {
+                    s.push_str(&format!("，高于 {}", rules.rules[analysis.fired[fi].rule].id));
+                }
+            }
+            (category, policy.repeat.handoff.clone(), None, s)
+        }
+    };
+    let (appeal_type, appeal_type_rule) = appeal_type(rules, analysis, route, rule_type);
+    Decision {
+        id,
+        route,
+        category,
+        appeal_type,
+        handoff,
+        confidence: round3(confidence),
+        review,
+        ruleset,
+        explanation: Explanation { hits, appeal_type_rule, repeat, decided_by: sentence },
+    }
+}
+
+fn fallback(
+    rules: &RuleSet,
+    analysis: &Analysis,
+    original: &str,
+    hits: Vec<Hit>,
+    repeat: RepeatEvidence,
+    ruleset: RulesetRef,
+    id: Option<String>,
+) -> Decision {
+    let policy = &rules.policy;
+    let (route, category, handoff, sentence) = if analysis.danger.is_empty() {
+        (
+            policy.fallback_route,
+            policy.fallback_category.clone(),
+            policy.fallback_handoff.clone(),
+            format!("没有规则命中，按兜底策略转 {}，需人工复核", policy.fallback_route),
+        )
+    } else {
+        (
+            policy.danger_route,
+            policy.danger_category.clone(),
+            policy.danger_handoff.clone(),
+            format!(
+                "没有规则命中，但有危险信号“{}”，疑警从有，转 {}，需人工复核",
+                span_texts(analysis, original, &analysis.danger).join("”“"),
+                policy.danger_route
+            ),
+        )
+    };
+    let (appeal_type, appeal_type_rule) = appeal_type(rules, analysis, route, None);
+    Decision {
+        id,
+        route,
+        category,
+        appeal_type,
+        handoff,
+        confidence: 0.3,
+        review: true,
+        ruleset,
+        explanation: Explanation { hits, appeal_type_rule, repeat, decided_by: sentence },
+    }
+}
+
+/// The appeal type: fixed for some routes; otherwise the strongest of the
+/// cue rules and the deciding rule's own suggestion; else the route default.
+fn appeal_type(rules: &RuleSet, analysis: &Analysis, route: Route, from_rule: Option<String>) -> (String, Option<String>) {
+    let policy = &rules.policy;
+    if let Some(t) = &policy.fixed_appeal_type[route.index()] {
+        return (t.clone(), None);
+    }
+    let mut best: Option<(u8, String, Option<String>)> =
+        from_rule.map(|t| (policy.rule_appeal_type_priority, t, None));
+    for f in analysis.fired.iter().filter(|f| f.counts()) {
+        let rule = &rules.rules[f.rule];
+        if let Target::AppealType(t) = &rule.target {
+            if best.as_ref().is_none_or(|(p, _, _)| rule.priority > *p) {
+                best = Some((rule.priority, t.clone(), Some(rule.id.clone())));
+            }
+        }
+    }
+    match best {
+        Some((_, t, id)) => (t, id),
+        None => (policy.default_appeal_type[route.index()].clone().unwrap_or_else(|| "求助".into()), None),
+    }
+}
+
+fn span_texts(analysis: &Analysis, original: &str, spans: &[CharSpan]) -> Vec<String> {
+    spans.iter().map(|s| to_span(analysis, original, *s).text).collect()
+}
+
+fn to_span(analysis: &Analysis, original: &str, s: CharSpan) -> Span {
+    let (start, end) = analysis.norm.to_original(s.start, s.end);
+    let text: String = original.chars().skip(start).take(end - start).collect();
+    Span { start, end, text }
+}
+
+fn explain_hits(rules: &RuleSet, analysis: &Analysis, original: &str) -> Vec<Hit> {
+    let mut hits: Vec<(&Fired, Hit)> = analysis
+        .fired
+        .iter()
+        .filter_map(|f| {
+            let rule = &rules.rules[f.rule];
+            let route = rule.route()?;
+            Some((
+                f,
+                Hit {
+                    rule: rule.id.clone(),
+                    route,
+                    category: rule.category().to_string(),
+                    priority: rule.priority,
+                    spans: f.spans.iter().map(|s| to_span(analysis, original, *s)).collect(),
+                    negated: f.flags.negated,
+                    hypothetical: f.flags.hypothetical,
+                    past: f.flags.past,
+                    suppressed_by: f.suppressed_by.map(|i| rules.rules[i].id.clone()),
+                    counted: f.counts(),
+                },
+            ))
+        })
+        .collect();
+    hits.sort_by(|a, b| b.1.counted.cmp(&a.1.counted).then(b.1.priority.cmp(&a.1.priority)));
+    hits.into_iter().map(|(_, h)| h).collect()
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,106 @@
+//! The decision and its explanation: one type that the CLI prints, the
+//! service returns, `eval` scores and the history records.
+
+use serde::{Deserialize, Serialize};
+
+use crate::rules::Route;
+
+/// Where an appeal goes, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// The appeal's id, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub route: Route,
+    pub category: String,
+    pub appeal_type: String,
+    pub handoff: Option<String>,
+    /// In [0, 1].
+    pub confidence: f64,
+    /// A person should look at it: weak evidence, close routes, a fallback.
+    pub review: bool,
+    pub ruleset: RulesetRef,
+    pub explanation: Explanation,
+}
+
+/// Which rule set decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesetRef {
+    pub version: String,
+    pub digest: String,
+}
+
+/// Why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// Every route rule that fired, counted or not, strongest first.
+    pub hits: Vec<Hit>,
+    /// The appeal-type cue rule that gave `appeal_type`, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appeal_type_rule: Option<String>,
+    /// What the caller's history showed.
+    pub repeat: RepeatEvidence,
+    /// One readable sentence.
+    pub decided_by: String,
+}
+
+/// A rule that fired.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    pub rule: String,
+    pub route: Route,
+    pub category: String,
+    pub priority: u8,
+    pub spans: Vec<Span>,
+    pub negated: bool,
+    pub hypothetical: bool,
+    /// In the harmless past ("去年……").
+    pub past: bool,
+    /// The rule whose evidence cancelled this one's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed_by: Option<String>,
+    /// Whether this hit counted toward the decision.
+    pub counted: bool,
+}
+
+/// A span of the caller's original text, in characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+}
+
+/// History evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepeatEvidence {
+    /// `checked`, `no-caller` (nothing to look up) or `unavailable` (the
+    /// store failed; nothing counted).
+    pub status: HistoryStatus,
+    /// Earlier near-duplicates in the repeat window that counted.
+    pub earlier: Vec<EarlierAppeal>,
+    /// Appeals from the caller in the burst window, this one included.
+    pub burst_count: usize,
+    pub repeat: bool,
+    pub burst: bool,
+    /// Whether this appeal was recorded in the history (false when the store
+    /// failed, the id was already recorded, or there was no caller).
+    pub recorded: bool,
+}
+
+/// Whether history could be consulted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HistoryStatus {
+    Checked,
+    NoCaller,
+    Unavailable,
+}
+
+/// An earlier appeal that counted as the same matter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EarlierAppeal {
+    pub id: String,
+    pub received_at: String,
+    pub similarity: f64,
+}

@@ -1,0 +1,341 @@
+//! Matching: one automaton pass, cue scopes, rule conditions.
+//!
+//! The cost grows with the text and the number of keyword hits, not with the
+//! number of rules: only rules that own a hit are looked at, and regexes run
+//! only for rules whose keywords already hold (or, for regex-only rules,
+//! behind one `RegexSet` pass).
+
+use crate::rules::{CueKind, CueRole, RuleSet, Use};
+use crate::text::{normalize, Clauses, Normalized};
+
+/// A span of the normalized text, in characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CharSpan {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A scope in which evidence does not count.
+#[derive(Debug, Clone, Copy)]
+struct Scope {
+    kind: CueKind,
+    start: usize,
+    end: usize,
+    routes: u8,
+}
+
+/// Why a fired rule's evidence does not count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flags {
+    pub negated: bool,
+    pub hypothetical: bool,
+    pub past: bool,
+}
+
+impl Flags {
+    pub fn any(self) -> bool {
+        self.negated || self.hypothetical || self.past
+    }
+
+    fn count(self) -> u8 {
+        u8::from(self.negated) + u8::from(self.hypothetical) + u8::from(self.past)
+    }
+
+    fn or(self, o: Flags) -> Flags {
+        Flags {
+            negated: self.negated || o.negated,
+            hypothetical: self.hypothetical || o.hypothetical,
+            past: self.past || o.past,
+        }
+    }
+}
+
+/// A rule whose conditions held.
+#[derive(Debug, Clone)]
+pub struct Fired {
+    pub rule: usize,
+    pub spans: Vec<CharSpan>,
+    pub flags: Flags,
+    /// The rule that cancelled this one's evidence.
+    pub suppressed_by: Option<usize>,
+}
+
+impl Fired {
+    /// Whether this evidence counts toward a decision.
+    pub fn counts(&self) -> bool {
+        !self.flags.any() && self.suppressed_by.is_none()
+    }
+}
+
+/// An appeal after normalization, segmentation and matching.
+#[derive(Debug)]
+pub struct Analysis {
+    pub norm: Normalized,
+    pub clauses: Clauses,
+    /// Tokens of the normalized text, as strings.
+    pub tokens: Vec<String>,
+    /// Route rules and appeal-type rules that fired, by rule index.
+    pub fired: Vec<Fired>,
+    /// Danger cues found (for the fallback).
+    pub danger: Vec<CharSpan>,
+    /// New-fact cues found (an appeal with one is not a repeat).
+    pub new_fact: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    rule: u32,
+    /// 0: `any`; 1 + g: group g; u16::MAX: `unless`.
+    slot: u16,
+    span: CharSpan,
+    on_tokens: bool,
+}
+
+const UNLESS: u16 = u16::MAX;
+
+/// Runs the whole matching stage.
+pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
+    let norm = normalize(text);
+    let clauses = Clauses::split(&norm.text);
+    let toks = rules.segmenter.tokens(&norm.text);
+    let mut boundary = vec![false; norm.text.len() + 1];
+    for t in &toks {
+        boundary[t.start] = true;
+        boundary[t.end] = true;
+    }
+    let tokens: Vec<String> = toks.iter().map(|t| norm.text[t.start..t.end].to_string()).collect();
+
+    let mut hits: Vec<Hit> = Vec::new();
+    let mut cue_hits: Vec<(u16, CueRole, CharSpan)> = Vec::new();
+    let mut danger = Vec::new();
+    let mut new_fact = false;
+    for m in rules.automaton.find_overlapping_iter(&norm.text) {
+        let span = CharSpan { start: norm.char_at_byte(m.start()), end: norm.char_at_byte(m.end()) };
+        let on_tokens = boundary[m.start()] && boundary[m.end()];
+        for u in &rules.uses[m.pattern().as_usize()] {
+            match *u {
+                Use::Any(r) => hits.push(Hit { rule: r, slot: 0, span, on_tokens }),
+                Use::Group(r, g) => hits.push(Hit { rule: r, slot: g + 1, span, on_tokens }),
+                Use::Unless(r) => hits.push(Hit { rule: r, slot: UNLESS, span, on_tokens }),
+                Use::Cue(c, role) => cue_hits.push((c, role, span)),
+                Use::Danger => danger.push(span),
+                Use::NewFact => new_fact = true,
+            }
+        }
+    }
+    let scopes = cue_scopes(rules, &cue_hits, &clauses);
+
+    hits.sort_by_key(|h| (h.rule, h.slot, h.span.start));
+    let mut fired = Vec::new();
+    let mut i = 0;
+    while i < hits.len() {
+        let rule = hits[i].rule;
+        let j = hits[i..].iter().position(|h| h.rule != rule).map_or(hits.len(), |p| i + p);
+        if let Some(f) = evaluate(rules, rule as usize, &hits[i..j], &norm, &clauses, &scopes) {
+            fired.push(f);
+        }
+        i = j;
+    }
+    if !rules.regex_only.is_empty() {
+        for k in rules.regex_only_set.matches(&norm.text).iter() {
+            let rule = rules.regex_only[k];
+            if let Some(f) = evaluate(rules, rule as u32 as usize, &[], &norm, &clauses, &scopes) {
+                fired.push(f);
+            }
+        }
+    }
+    apply_suppression(rules, &mut fired);
+    Analysis { norm, clauses, tokens, fired, danger, new_fact }
+}
+
+/// Turns cue hits into scopes, NegEx style: a preceding cue reaches forward
+/// to the end of its clause, a terminator or its window; a following cue
+/// reaches back the same way. A cue inside a pseudo-cue is no cue.
+fn cue_scopes(rules: &RuleSet, cue_hits: &[(u16, CueRole, CharSpan)], clauses: &Clauses) -> Vec<Scope> {
+    let mut scopes = Vec::new();
+    for &(c, role, span) in cue_hits {
+        if !matches!(role, CueRole::Preceding | CueRole::Following) {
+            continue;
+        }
+        let inside_pseudo = cue_hits.iter().any(|&(c2, r2, s2)| {
+            c2 == c && r2 == CueRole::Pseudo && s2.start <= span.start && s2.end >= span.end
+        });
+        if inside_pseudo {
+            continue;
+        }
+        let cue = &rules.cues[c as usize];
+        let (cs, ce) = clauses.range(clauses.of(span.start));
+        let terminators = cue_hits
+            .iter()
+            .filter(|&&(c2, r2, _)| c2 == c && r2 == CueRole::Terminator)
+            .map(|&(_, _, s)| s);
+        let (start, end) = if role == CueRole::Preceding {
+            let mut end = ce;
+            for t in terminators {
+                if t.start >= span.end && t.start < end {
+                    end = t.start;
+                }
+            }
+            if let Some(w) = cue.window {
+                end = end.min(span.end + w);
+            }
+            (span.end, end)
+        } else {
+            let mut start = cs;
+            for t in terminators {
+                if t.end <= span.start && t.end > start {
+                    start = t.end;
+                }
+            }
+            if let Some(w) = cue.window {
+                start = start.max(span.start.saturating_sub(w));
+            }
+            (start, span.start)
+        };
+        if start < end {
+            scopes.push(Scope { kind: cue.kind, start, end, routes: cue.routes });
+        }
+    }
+    scopes
+}
+
+fn flags_of(span: CharSpan, routes: u8, scopes: &[Scope]) -> Flags {
+    let mut f = Flags::default();
+    for s in scopes {
+        if s.routes & routes == 0 || span.start < s.start || span.start >= s.end {
+            continue;
+        }
+        match s.kind {
+            CueKind::Negated => f.negated = true,
+            CueKind::Hypothetical => f.hypothetical = true,
+            CueKind::Past => f.past = true,
+        }
+    }
+    f
+}
+
+fn evaluate(
+    rules: &RuleSet,
+    idx: usize,
+    hits: &[Hit],
+    norm: &Normalized,
+    clauses: &Clauses,
+    scopes: &[Scope],
+) -> Option<Fired> {
+    let rule = &rules.rules[idx];
+    let cond = &rule.cond;
+    // Appeal-type rules are discounted only by cues that apply to every route.
+    let routes = rule.route().map_or(u8::MAX, |r| r.bit());
+    let usable = |h: &&Hit| !cond.tokens || h.on_tokens;
+    let unless: Vec<CharSpan> = hits.iter().filter(|h| h.slot == UNLESS).map(|h| h.span).collect();
+    if !unless.is_empty() && !rule.unless.clause_scope {
+        return None;
+    }
+    let any: Vec<CharSpan> = hits.iter().filter(|h| h.slot == 0).filter(usable).map(|h| h.span).collect();
+    let mut groups: Vec<Vec<CharSpan>> = vec![Vec::new(); cond.groups];
+    for h in hits.iter().filter(|h| h.slot != 0 && h.slot != UNLESS).filter(usable) {
+        if let Some(g) = groups.get_mut(h.slot as usize - 1) {
+            g.push(h.span);
+        }
+    }
+    if (cond.has_any && any.is_empty()) || groups.iter().any(Vec::is_empty) {
+        return None;
+    }
+
+    // Candidate instances: one span per condition, anchored on `any` (or the
+    // first group), the nearest hit of each other group within the limits.
+    let anchors: &[CharSpan] = if cond.has_any { &any } else { groups.first().map_or(&[], Vec::as_slice) };
+    let rest: &[Vec<CharSpan>] = if cond.has_any { &groups } else { groups.get(1..).unwrap_or(&[]) };
+    let mut best: Option<(Vec<CharSpan>, Flags)> = None;
+    for &anchor in anchors {
+        let mut spans = vec![anchor];
+        let mut ok = true;
+        for group in rest {
+            let near = group
+                .iter()
+                .filter(|s| !cond.same_clause || clauses.of(s.start) == clauses.of(anchor.start))
+                .filter(|s| cond.within.is_none_or(|w| distance(**s, anchor) <= w))
+                .min_by_key(|s| (flags_of(**s, routes, scopes).count(), distance(**s, anchor)));
+            match near {
+                Some(s) => spans.push(*s),
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if !ok {
+            continue;
+        }
+        let flags = spans.iter().fold(Flags::default(), |f, s| f.or(flags_of(*s, routes, scopes)));
+        let better = match &best {
+            None => true,
+            Some((_, bf)) => flags.count() < bf.count(),
+        };
+        if better {
+            best = Some((spans, flags));
+        }
+        if !flags.any() {
+            break;
+        }
+    }
+    // Regex-only rules have no keyword instance.
+    let (mut spans, mut flags) = match best {
+        Some(b) => b,
+        None if anchors.is_empty() && !cond.regex.is_empty() => (Vec::new(), Flags::default()),
+        None => return None,
+    };
+    if !cond.regex.is_empty() {
+        let m = cond.regex.iter().find_map(|re| re.find(&norm.text))?;
+        let span = CharSpan { start: norm.char_at_byte(m.start()), end: norm.char_at_byte(m.end()) };
+        flags = flags.or(flags_of(span, routes, scopes));
+        spans.push(span);
+    }
+    if rule.unless.clause_scope {
+        let touched = |u: &CharSpan| spans.iter().any(|s| clauses.of(s.start) == clauses.of(u.start));
+        if unless.iter().any(touched) {
+            return None;
+        }
+    }
+    if rule.unless.regex.iter().any(|re| {
+        re.find_iter(&norm.text).any(|m| {
+            let u = CharSpan { start: norm.char_at_byte(m.start()), end: norm.char_at_byte(m.end()) };
+            !rule.unless.clause_scope || spans.iter().any(|s| clauses.of(s.start) == clauses.of(u.start))
+        })
+    }) {
+        return None;
+    }
+    spans.sort_by_key(|s| s.start);
+    spans.dedup();
+    let flags = Flags {
+        negated: flags.negated && !rule.ignore.negated,
+        hypothetical: flags.hypothetical && !rule.ignore.hypothetical,
+        past: flags.past && !rule.ignore.past,
+    };
+    Some(Fired { rule: idx, spans, flags, suppressed_by: None })
+}
+
+fn distance(a: CharSpan, b: CharSpan) -> usize {
+    if a.end <= b.start {
+        b.start - a.end
+    } else if b.end <= a.start {
+        a.start - b.end
+    } else {
+        0
+    }
+}
+
+/// A counted rule cancels the evidence of the rules it names.
+fn apply_suppression(rules: &RuleSet, fired: &mut [Fired]) {
+    let mut cancel: Vec<(usize, usize)> = Vec::new();
+    for f in fired.iter().filter(|f| f.counts()) {
+        for &target in &rules.rules[f.rule].suppresses {
+            cancel.push((target, f.rule));
+        }
+    }
+    for (target, by) in cancel {
+        for f in fired.iter_mut().filter(|f| f.rule == target) {
+            f.suppressed_by = Some(by);
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! The engine: from an appeal to a [`Decision`].
+//!
+//! analyze (normalize, segment, one automaton pass, cue scopes, rule
+//! conditions) -> history (repeat and burst evidence) -> decide (precedence,
+//! priority, confidence, appeal type, explanation).
+
+mod decide;
+pub mod decision;
+mod examples;
+mod matcher;
+
+use std::sync::Arc;
+
+pub use decision::{Decision, EarlierAppeal, Explanation, Hit, HistoryStatus, RepeatEvidence, RulesetRef, Span};
+pub use examples::check_examples;
+pub use matcher::{analyze, Analysis, CharSpan, Fired, Flags};
+
+use crate::history::{format_rfc3339, similarity, HistoryStore, PastAppeal, Signature};
+use crate::rules::{Route, RuleSet};
+
+/// One appeal to classify.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct Appeal {
+    /// The hotline's appeal id: the same id is recorded once.
+    #[serde(default)]
+    pub id: Option<String>,
+    pub text: String,
+    /// Who called: feeds the repeat and burst policy.
+    #[serde(default)]
+    pub caller: Option<String>,
+    /// When, in Unix seconds (the shells parse RFC 3339).
+    #[serde(skip)]
+    pub received_at: Option<i64>,
+}
+
+/// A compiled rule set ready to classify; cheap to clone and share.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    rules: Arc<RuleSet>,
+}
+
+impl Classifier {
+    pub fn new(rules: Arc<RuleSet>) -> Classifier {
+        Classifier { rules }
+    }
+
+    pub fn rules(&self) -> &Arc<RuleSet> {
+        &self.rules
+    }
+
+    /// Classifies without history.
+    pub fn classify_text(&self, text: &str) -> Decision {
+        let analysis = analyze(&self.rules, text);
+        let repeat = RepeatEvidence {
+            status: HistoryStatus::NoCaller,
+            earlier: Vec::new(),
+            burst_count: 0,
+            repeat: false,
+            burst: false,
+            recorded: false,
+        };
+        decide::decide(&self.rules, &analysis, text, repeat, None)
+    }
+
+    /// Classifies an appeal, consulting and then updating the caller's
+    /// history. A failing store never fails the classification: the
+    /// evidence is marked `unavailable` and the appeal is not recorded.
+    pub fn classify(&self, appeal: &Appeal, history: &dyn HistoryStore, now: i64) -> Decision {
+        let analysis = analyze(&self.rules, &appeal.text);
+        let policy = &self.rules.policy.repeat;
+        let at = appeal.received_at.unwrap_or(now);
+        let signature = Signature::from_tokens(analysis.tokens.iter().map(String::as_str), &policy.ignore_words);
+        let mut repeat = RepeatEvidence {
+            status: HistoryStatus::NoCaller,
+            earlier: Vec::new(),
+            burst_count: 0,
+            repeat: false,
+            burst: false,
+            recorded: false,
+        };
+        let caller = appeal.caller.as_deref().filter(|c| !c.trim().is_empty());
+        let mut seen_before = false;
+        if let Some(caller) = caller {
+            match self.history_evidence(caller, appeal.id.as_deref(), at, &signature, analysis.new_fact, history) {
+                Ok((ev, seen)) => {
+                    repeat = ev;
+                    seen_before = seen;
+                }
+                Err(_) => repeat.status = HistoryStatus::Unavailable,
+            }
+        }
+        let mut decision = decide::decide(&self.rules, &analysis, &appeal.text, repeat, appeal.id.clone());
+        if let (Some(caller), HistoryStatus::Checked, false) = (caller, decision.explanation.repeat.status, seen_before) {
+            let record = PastAppeal {
+                id: appeal.id.clone().unwrap_or_else(|| format!("anon-{caller}-{at}-{}", signature.0.first().unwrap_or(&0))),
+                caller: caller.to_string(),
+                received_at: at,
+                signature,
+                route: decision.route,
+                category: decision.category.clone(),
+            };
+            match history.record(&record) {
+                Ok(inserted) => decision.explanation.repeat.recorded = inserted,
+                Err(_) => decision.explanation.repeat.status = HistoryStatus::Unavailable,
+            }
+        }
+        decision
+    }
+
+    fn history_evidence(
+        &self,
+        caller: &str,
+        id: Option<&str>,
+        at: i64,
+        signature: &Signature,
+        new_fact: bool,
+        history: &dyn HistoryStore,
+    ) -> Result<(RepeatEvidence, bool), crate::history::HistoryError> {
+        let policy = &self.rules.policy.repeat;
+        let seen = match id {
+            Some(id) => history.contains(id)?,
+            None => false,
+        };
+        let since = at - policy.window_secs.max(policy.burst_window_secs);
+        let past = history.recent(caller, since, at, policy.max_compared)?;
+        let past: Vec<&PastAppeal> = past.iter().filter(|p| Some(p.id.as_str()) != id).collect();
+        let burst_count = 1 + past.iter().filter(|p| p.received_at > at - policy.burst_window_secs).count();
+        // The same matter: an earlier appeal in the window that is like this
+        // one, or like one that is (callers reword; each call shares words
+        // with the one before, not always with this one). One hop only, so
+        // the cost stays bounded by `max_compared` squared.
+        let window: Vec<(&PastAppeal, f64)> = past
+            .iter()
+            .filter(|p| p.received_at >= at - policy.window_secs)
+            .map(|p| (*p, similarity(signature, &p.signature)))
+            .collect();
+        let direct: Vec<&PastAppeal> =
+            window.iter().filter(|(_, s)| *s >= policy.similarity).map(|(p, _)| *p).collect();
+        let mut earlier: Vec<EarlierAppeal> = window
+            .iter()
+            .filter(|(p, s)| {
+                *s >= policy.similarity
+                    || direct.iter().any(|d| d.id != p.id && similarity(&d.signature, &p.signature) >= policy.similarity)
+            })
+            .map(|(p, s)| EarlierAppeal {
+                id: p.id.clone(),
+                received_at: format_rfc3339(p.received_at),
+                similarity: (s * 1000.0).round() / 1000.0,
+            })
+            .collect();
+        earlier.reverse();
+        let repeat = !new_fact && earlier.len() >= policy.earlier_duplicates;
+        Ok((
+            RepeatEvidence {
+                status: HistoryStatus::Checked,
+                earlier,
+                burst_count,
+                repeat,
+                burst: burst_count >= policy.burst_count,
+                recorded: false,
+            },
+            seen,
+        ))
+    }
+}
+
+/// Whether a route keeps its own route over repeat evidence: used by tests
+/// and reports.
+pub fn outranks_repeat(rules: &RuleSet, route: Route) -> bool {
+    rules.policy.rank[route.index()] < rules.policy.rank[Route::IrrationalRepeat.index()]
+}

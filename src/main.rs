@@ -1,0 +1,195 @@
+//! The `fenliu` command line: argument parsing and output only.
+
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+use fenliu::engine::{check_examples, Appeal, Classifier};
+use fenliu::eval::{evaluate, read_corpus, render_text};
+use fenliu::history::{parse_rfc3339, MemoryStore};
+use fenliu::rules::load_rule_set;
+
+#[derive(Parser)]
+#[command(name = "fenliu", version, about = "Routes Chinese citizen appeals and explains why")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Classify one appeal (argument or stdin), or JSON Lines records with --input.
+    Classify {
+        /// The appeal text; read from stdin when absent.
+        text: Option<String>,
+        /// JSON Lines of {id, text, [caller, received_at]}: one decision per line out, in order.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// The rule-set directory.
+        #[arg(long, env = "FENLIU_RULES", default_value = "rules")]
+        rules: PathBuf,
+    },
+    /// Validate the rule set and run every rule's examples.
+    Check {
+        #[arg(long, env = "FENLIU_RULES", default_value = "rules")]
+        rules: PathBuf,
+    },
+    /// Replay labelled corpora and score the rule set.
+    Eval {
+        /// Corpus files (JSON Lines), replayed in the order given.
+        #[arg(long, required = true, num_args = 1..)]
+        corpus: Vec<PathBuf>,
+        #[arg(long, env = "FENLIU_RULES", default_value = "rules")]
+        rules: PathBuf,
+        /// Print one JSON object instead of the report.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Classify { text, input, rules } => classify(text, input, &rules),
+        Command::Check { rules } => check(&rules),
+        Command::Eval { corpus, rules, json } => eval(&corpus, &rules, json),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends quietly.
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    match std::io::stdout().lock().write_all(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+fn classifier(rules: &Path) -> Result<Classifier> {
+    match load_rule_set(rules) {
+        Ok(set) => Ok(Classifier::new(Arc::new(set))),
+        Err(e) => bail!("cannot load rules from `{}`:\n{e}", rules.display()),
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn classify(text: Option<String>, input: Option<PathBuf>, rules: &Path) -> Result<ExitCode> {
+    let c = classifier(rules)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if let Some(path) = input {
+        let file = std::fs::File::open(&path).with_context(|| format!("cannot open `{}`", path.display()))?;
+        let history = MemoryStore::new();
+        let mut failed = false;
+        for (i, line) in std::io::BufReader::new(file).split(b'\n').enumerate() {
+            let line = line.with_context(|| format!("cannot read `{}`", path.display()))?;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match parse_input(&line) {
+                Ok(appeal) => {
+                    let d = c.classify(&appeal, &history, now());
+                    serde_json::to_writer(&mut out, &d)?;
+                    writeln!(out)?;
+                }
+                Err(reason) => {
+                    failed = true;
+                    eprintln!("{}:{}: skipped: {reason}", path.display(), i + 1);
+                }
+            }
+        }
+        return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
+    }
+    let text = match text {
+        Some(t) => t,
+        None => {
+            let mut buf = Vec::new();
+            std::io::stdin().read_to_end(&mut buf).context("cannot read stdin")?;
+            String::from_utf8(buf).map_err(|e| anyhow::anyhow!("stdin is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))?
+        }
+    };
+    if text.trim().is_empty() {
+        bail!("the appeal text is empty");
+    }
+    let d = c.classify_text(&text);
+    serde_json::to_writer_pretty(&mut out, &d)?;
+    writeln!(out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_input(line: &[u8]) -> std::result::Result<Appeal, String> {
+    #[derive(serde::Deserialize)]
+    struct Input {
+        id: String,
+        text: String,
+        #[serde(default)]
+        caller: Option<String>,
+        #[serde(default)]
+        received_at: Option<String>,
+    }
+    let text = std::str::from_utf8(line).map_err(|e| format!("not valid UTF-8 at byte {}", e.valid_up_to()))?;
+    let i: Input = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    if i.text.trim().is_empty() {
+        return Err(format!("record `{}` has an empty `text`", i.id));
+    }
+    let received_at = i.received_at.as_deref().map(parse_rfc3339).transpose().map_err(|e| e.to_string())?;
+    Ok(Appeal { id: Some(i.id), text: i.text, caller: i.caller, received_at })
+}
+
+fn check(rules: &Path) -> Result<ExitCode> {
+    let set = match load_rule_set(rules) {
+        Ok(s) => s,
+        Err(e) => {
+            eprint!("{e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let problems = check_examples(&set);
+    let examples: usize = set.rules.iter().map(|r| r.examples.matches.len() + r.examples.no_match.len()).sum();
+    if problems.is_empty() {
+        println!("rule set {} ({}): {} rules, {} examples, all pass", set.version, &set.digest[..12.min(set.digest.len())], set.rules.len(), examples);
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        eprintln!("{} of {} examples fail", problems.len(), examples);
+        Ok(ExitCode::from(1))
+    }
+}
+
+fn eval(corpus: &[PathBuf], rules: &Path, json: bool) -> Result<ExitCode> {
+    let c = classifier(rules)?;
+    let (records, skipped) = read_corpus(corpus)?;
+    let bar = (records.len() >= 500 && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new(records.len() as u64);
+        b.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        b
+    });
+    let e = evaluate(&c, &records, skipped, |n| {
+        if let Some(b) = &bar {
+            b.set_position(n as u64);
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let out = if json { serde_json::to_string_pretty(&e)? + "\n" } else { render_text(&e) };
+    write_stdout(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}

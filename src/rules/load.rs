@@ -1,0 +1,347 @@
+//! Reading a rule set from disk into its raw form, overlays applied.
+//!
+//! A rule set directory holds `fenliu.yaml` (manifest), `policy.yaml`,
+//! `appeal-types.yaml` and rule files under `routes/`. An overlay has a
+//! manifest with `extends:` and any of the others: its rules replace the
+//! base's by id or are added, its policy replaces the base's whole, its
+//! `reroute` moves categories to another route, its `disable` drops rules.
+//! Every problem of every file is collected before giving up.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::error::{LoadError, Problem};
+use super::raw::{RawManifest, RawPolicy, RawReroute, RawRule, RawRuleFile, RawTypeRule};
+use super::yaml::{self, Locator};
+
+/// A value with the place it came from.
+#[derive(Debug, Clone)]
+pub struct Located<T> {
+    pub value: T,
+    pub file: PathBuf,
+    pub line: Option<usize>,
+}
+
+/// A rule set as read from disk, not yet validated.
+#[derive(Debug, Clone)]
+pub struct RawRuleSet {
+    /// The directory it was loaded from (the overlay's, for an overlay).
+    pub dir: PathBuf,
+    pub manifest: RawManifest,
+    pub policy: Located<RawPolicy>,
+    pub rules: Vec<Located<RawRule>>,
+    pub type_rules: Vec<Located<RawTypeRule>>,
+    /// Categories moved by overlays, base first.
+    pub reroutes: Vec<RawReroute>,
+    /// Keyword files by the name rules use, with their lines.
+    pub keyword_files: BTreeMap<String, Located<Vec<String>>>,
+    /// Words for the segmenter from `user.dict` (word, frequency).
+    pub user_words: Vec<(String, Option<usize>)>,
+    /// Every file read, in order.
+    pub files: Vec<PathBuf>,
+    /// SHA-256 over the files' names and contents.
+    pub digest: String,
+}
+
+const MANIFEST: &str = "fenliu.yaml";
+const POLICY: &str = "policy.yaml";
+const TYPES: &str = "appeal-types.yaml";
+const ROUTES_DIR: &str = "routes";
+const USER_DICT: &str = "user.dict";
+const MAX_DEPTH: usize = 4;
+
+/// Loads the rule set in `dir`.
+pub fn load(dir: &Path) -> Result<RawRuleSet, LoadError> {
+    let mut hasher = Sha256::new();
+    let mut problems = Vec::new();
+    let set = load_layer(dir, 0, &mut hasher, &mut problems);
+    match set {
+        Some(mut set) if problems.is_empty() => {
+            set.digest = hex(&hasher.finalize());
+            Ok(set)
+        }
+        _ => Err(LoadError::from(problems)),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn read(path: &Path, hasher: &mut Sha256, files: &mut Vec<PathBuf>) -> Result<String, Problem> {
+    let bytes = fs::read(path).map_err(|e| Problem::new(path, format!("cannot read the file: {e}")))?;
+    hasher.update(path.file_name().map(|n| n.as_encoded_bytes()).unwrap_or_default());
+    hasher.update((bytes.len() as u64).to_le_bytes());
+    hasher.update(&bytes);
+    files.push(path.to_path_buf());
+    String::from_utf8(bytes).map_err(|e| {
+        Problem::new(path, format!("the file is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))
+    })
+}
+
+fn load_layer(
+    dir: &Path,
+    depth: usize,
+    hasher: &mut Sha256,
+    problems: &mut Vec<Problem>,
+) -> Option<RawRuleSet> {
+    let mut files = Vec::new();
+    let manifest_path = dir.join(MANIFEST);
+    if !dir.is_dir() {
+        problems.push(Problem::new(dir, "the rule-set directory does not exist"));
+        return None;
+    }
+    let manifest: RawManifest = match read(&manifest_path, hasher, &mut files)
+        .and_then(|t| yaml::parse(&manifest_path, &t))
+    {
+        Ok(m) => m,
+        Err(p) => {
+            problems.push(p);
+            return None;
+        }
+    };
+
+    let base = match &manifest.extends {
+        Some(base) if depth >= MAX_DEPTH => {
+            problems.push(
+                Problem::new(&manifest_path, format!("overlays nest deeper than {MAX_DEPTH} levels at `{base}`"))
+                    .field("extends"),
+            );
+            return None;
+        }
+        Some(base) => Some(load_layer(&dir.join(base), depth + 1, hasher, problems)?),
+        None => None,
+    };
+
+    let dict_dir = match &manifest.dictionaries {
+        Some(d) => dir.join(d),
+        None if base.is_some() => PathBuf::new(),
+        None => dir.join("../dictionaries"),
+    };
+
+    // Policy: required in a base, optional in an overlay.
+    let policy_path = dir.join(POLICY);
+    let policy = if policy_path.exists() || base.is_none() {
+        match read(&policy_path, hasher, &mut files).and_then(|t| yaml::parse::<RawPolicy>(&policy_path, &t)) {
+            Ok(p) => Some(Located { value: p, file: policy_path.clone(), line: None }),
+            Err(p) => {
+                problems.push(p);
+                None
+            }
+        }
+    } else {
+        None
+    };
+
+    let types_path = dir.join(TYPES);
+    let mut type_rules = Vec::new();
+    if types_path.exists() || base.is_none() {
+        if let Ok(text) = read(&types_path, hasher, &mut files).map_err(|p| problems.push(p)) {
+            type_rules = parse_rules::<RawTypeRule>(&types_path, &text, problems);
+        }
+    }
+
+    let mut rules = Vec::new();
+    let routes_dir = dir.join(ROUTES_DIR);
+    if routes_dir.is_dir() {
+        let mut paths: Vec<PathBuf> = match fs::read_dir(&routes_dir) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+                .collect(),
+            Err(e) => {
+                problems.push(Problem::new(&routes_dir, format!("cannot list the directory: {e}")));
+                Vec::new()
+            }
+        };
+        paths.sort();
+        for path in paths {
+            if let Ok(text) = read(&path, hasher, &mut files).map_err(|p| problems.push(p)) {
+                rules.extend(parse_rules::<RawRule>(&path, &text, problems));
+            }
+        }
+    } else if base.is_none() {
+        problems.push(Problem::new(&routes_dir, "a base rule set needs a `routes/` directory of rule files"));
+    }
+
+    let mut user_words = Vec::new();
+    let mut keyword_files = BTreeMap::new();
+    if base.is_none() {
+        let dict_path = dict_dir.join(USER_DICT);
+        if dict_path.exists() {
+            if let Ok(text) = read(&dict_path, hasher, &mut files).map_err(|p| problems.push(p)) {
+                user_words = parse_user_dict(&text);
+            }
+        }
+    }
+    // Keyword files named by this layer's rules, read once each.
+    for rule in &rules {
+        for name in &rule.value.when.any_from {
+            if keyword_files.contains_key(name) {
+                continue;
+            }
+            let path = if base.is_some() && manifest.dictionaries.is_none() {
+                // An overlay without its own dictionaries uses the base's.
+                base.as_ref().map(|b| b.dict_dir().join(name)).unwrap_or_default()
+            } else {
+                dict_dir.join(name)
+            };
+            match read(&path, hasher, &mut files) {
+                Ok(text) => {
+                    let words: Vec<String> = text
+                        .lines()
+                        .map(|l| l.split('#').next().unwrap_or("").trim().to_string())
+                        .filter(|l| !l.is_empty())
+                        .collect();
+                    keyword_files.insert(name.clone(), Located { value: words, file: path, line: None });
+                }
+                Err(_) => {
+                    let line = Locator::new(&fs::read_to_string(&rule.file).unwrap_or_default())
+                        .find_from(rule.line.unwrap_or(1), name.as_str());
+                    problems.push(
+                        Problem::new(&rule.file, format!("keyword file `{name}` not found at `{}`", path.display()))
+                            .at(line.map(|l| l.0), line.map(|l| l.1))
+                            .rule(&rule.value.id)
+                            .field("any_from"),
+                    );
+                }
+            }
+        }
+    }
+
+    let layer = LayerParts { manifest, policy, rules, type_rules, keyword_files, user_words, files };
+    match base {
+        None => {
+            let policy = layer.policy?;
+            Some(RawRuleSet {
+                dir: dir.to_path_buf(),
+                reroutes: layer.manifest.reroute.clone(),
+                manifest: layer.manifest,
+                policy,
+                rules: layer.rules,
+                type_rules: layer.type_rules,
+                keyword_files: layer.keyword_files,
+                user_words: layer.user_words,
+                files: layer.files,
+                digest: String::new(),
+            })
+        }
+        Some(base) => Some(apply_overlay(base, layer, dir, problems)),
+    }
+}
+
+struct LayerParts {
+    manifest: RawManifest,
+    policy: Option<Located<RawPolicy>>,
+    rules: Vec<Located<RawRule>>,
+    type_rules: Vec<Located<RawTypeRule>>,
+    keyword_files: BTreeMap<String, Located<Vec<String>>>,
+    user_words: Vec<(String, Option<usize>)>,
+    files: Vec<PathBuf>,
+}
+
+impl RawRuleSet {
+    fn dict_dir(&self) -> PathBuf {
+        match &self.manifest.dictionaries {
+            Some(d) => self.dir.join(d),
+            None => self.dir.join("../dictionaries"),
+        }
+    }
+}
+
+fn apply_overlay(mut base: RawRuleSet, layer: LayerParts, dir: &Path, problems: &mut Vec<Problem>) -> RawRuleSet {
+    let manifest_file = dir.join(MANIFEST);
+    for id in &layer.manifest.disable {
+        let before = base.rules.len();
+        base.rules.retain(|r| &r.value.id != id);
+        if base.rules.len() == before {
+            problems.push(
+                Problem::new(&manifest_file, format!("`disable` names rule `{id}`, which the base does not have"))
+                    .field("disable"),
+            );
+        }
+    }
+    for rule in layer.rules {
+        match base.rules.iter_mut().find(|r| r.value.id == rule.value.id) {
+            Some(existing) => *existing = rule,
+            None => base.rules.push(rule),
+        }
+    }
+    for rule in layer.type_rules {
+        match base.type_rules.iter_mut().find(|r| r.value.id == rule.value.id) {
+            Some(existing) => *existing = rule,
+            None => base.type_rules.push(rule),
+        }
+    }
+    if let Some(policy) = layer.policy {
+        base.policy = policy;
+    }
+    base.reroutes.extend(layer.manifest.reroute.iter().cloned());
+    base.keyword_files.extend(layer.keyword_files);
+    base.user_words.extend(layer.user_words);
+    base.files.extend(layer.files);
+    base.manifest = RawManifest {
+        version: layer.manifest.version.clone(),
+        extends: layer.manifest.extends.clone(),
+        dictionaries: base.manifest.dictionaries.clone(),
+        changelog: layer.manifest.changelog.clone(),
+        reroute: base.reroutes.clone(),
+        disable: layer.manifest.disable.clone(),
+    };
+    base.dir = dir.to_path_buf();
+    base
+}
+
+/// Parses a `rules:` file rule by rule, so that one bad rule does not hide
+/// the problems of the others.
+fn parse_rules<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<Located<T>> {
+    let file: RawRuleFile = match yaml::parse(path, text) {
+        Ok(f) => f,
+        Err(p) => {
+            problems.push(p);
+            return Vec::new();
+        }
+    };
+    let locator = Locator::new(text);
+    let mut out = Vec::new();
+    for (i, value) in file.rules.into_iter().enumerate() {
+        let id = yaml::str_field(&value, "id").map(str::to_string);
+        let line = id.as_deref().and_then(|id| locator.rule_line(id));
+        match yaml::from_value::<T>(value) {
+            Ok(rule) => out.push(Located { value: rule, file: path.to_path_buf(), line }),
+            Err(msg) => {
+                let field = yaml::quoted_field(&msg).map(str::to_string);
+                let pos = match (line, &field) {
+                    (Some(l), Some(f)) => locator.field_pos(l, f).or(Some((l, 1))),
+                    (Some(l), None) => Some((l, 1)),
+                    _ => None,
+                };
+                let mut p = Problem::new(path, msg).at(pos.map(|p| p.0), pos.map(|p| p.1));
+                p.rule = Some(id.unwrap_or_else(|| format!("#{}", i + 1)));
+                problems.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// `user.dict`: jieba's format, `word [freq] [tag]` a line.
+fn parse_user_dict(text: &str) -> Vec<(String, Option<usize>)> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let mut parts = l.split_whitespace();
+            let word = parts.next().unwrap_or("").to_string();
+            let freq = parts.next().and_then(|f| f.parse().ok());
+            (word, freq)
+        })
+        .collect()
+}

@@ -1,0 +1,273 @@
+//! The compiled rule set: what runs. Built only by `compile`, immutable
+//! afterwards, shared behind an `Arc` and replaced whole on reload.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use aho_corasick::AhoCorasick;
+use regex::{Regex, RegexSet};
+use serde::{Deserialize, Serialize};
+
+use super::raw::RawExamples;
+use crate::text::Segmenter;
+
+/// The five routes of the labelling standard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Route {
+    Emergency,
+    Police,
+    NonPolice,
+    LegalProcess,
+    IrrationalRepeat,
+}
+
+impl Route {
+    /// Every route, in the standard's order of precedence.
+    pub const ALL: [Route; 5] = [
+        Route::Emergency,
+        Route::Police,
+        Route::LegalProcess,
+        Route::IrrationalRepeat,
+        Route::NonPolice,
+    ];
+
+    /// The route id as written in YAML, the API and the corpus.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Route::Emergency => "emergency",
+            Route::Police => "police",
+            Route::NonPolice => "non-police",
+            Route::LegalProcess => "legal-process",
+            Route::IrrationalRepeat => "irrational-repeat",
+        }
+    }
+
+    /// Parses a route id.
+    pub fn parse(s: &str) -> Option<Route> {
+        Route::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// A small index for per-route arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub(crate) fn bit(self) -> u8 {
+        1 << self.index()
+    }
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The appeal types of the standard.
+pub const APPEAL_TYPES: [&str; 5] = ["咨询", "求助", "投诉", "举报", "建议"];
+
+/// The emergency lines an emergency rule may hand off to.
+pub const EMERGENCY_LINES: [&str; 4] = ["110", "119", "120", "122"];
+
+/// What a rule gives when it decides.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A route rule.
+    Route {
+        route: Route,
+        category: String,
+        handoff: Option<String>,
+        appeal_type: Option<String>,
+    },
+    /// An appeal-type cue rule.
+    AppealType(String),
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub target: Target,
+    pub priority: u8,
+    pub description: String,
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub examples: RawExamples,
+    pub(crate) cond: Condition,
+    pub(crate) unless: Unless,
+    /// Rules whose evidence this one cancels.
+    pub(crate) suppresses: Vec<usize>,
+    /// Cue kinds that do not discount this rule.
+    pub(crate) ignore: crate::engine::Flags,
+}
+
+impl Rule {
+    /// The route of a route rule.
+    pub fn route(&self) -> Option<Route> {
+        match &self.target {
+            Target::Route { route, .. } => Some(*route),
+            Target::AppealType(_) => None,
+        }
+    }
+
+    /// The category of a route rule, or the appeal type of a cue rule.
+    pub fn category(&self) -> &str {
+        match &self.target {
+            Target::Route { category, .. } => category,
+            Target::AppealType(t) => t,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Condition {
+    /// The rule has an `any` list (inline or from files).
+    pub has_any: bool,
+    /// Number of `all` groups.
+    pub groups: usize,
+    pub within: Option<usize>,
+    pub same_clause: bool,
+    pub regex: Vec<Regex>,
+    pub tokens: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Unless {
+    pub regex: Vec<Regex>,
+    pub clause_scope: bool,
+}
+
+/// What a keyword of the automaton is used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Use {
+    Any(u32),
+    Group(u32, u16),
+    Unless(u32),
+    Cue(u16, CueRole),
+    Danger,
+    NewFact,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CueRole {
+    Preceding,
+    Following,
+    Pseudo,
+    Terminator,
+}
+
+/// Why evidence does not count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CueKind {
+    Negated,
+    Hypothetical,
+    Past,
+}
+
+impl CueKind {
+    pub fn parse(s: &str) -> Option<CueKind> {
+        match s {
+            "negated" => Some(CueKind::Negated),
+            "hypothetical" => Some(CueKind::Hypothetical),
+            "past" => Some(CueKind::Past),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Cue {
+    pub kind: CueKind,
+    pub window: Option<usize>,
+    /// Bit per route whose evidence it discounts (all bits for every route);
+    /// cue rules for appeal types are discounted only by all-route cues.
+    pub routes: u8,
+}
+
+/// Repeat and burst policy, compiled.
+#[derive(Debug, Clone)]
+pub struct RepeatPolicy {
+    pub earlier_duplicates: usize,
+    pub window_secs: i64,
+    pub burst_count: usize,
+    pub burst_window_secs: i64,
+    pub similarity: f64,
+    pub max_compared: usize,
+    pub priority: u8,
+    pub handoff: Option<String>,
+    pub ignore_words: std::collections::HashSet<String>,
+}
+
+/// The decision policy, compiled.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Rank per route index: 0 wins.
+    pub rank: [u8; 5],
+    pub precedence: Vec<Route>,
+    pub decisive_priority: u8,
+    pub review_below: f64,
+    pub close_margin: u8,
+    pub repeat: RepeatPolicy,
+    pub fallback_route: Route,
+    pub fallback_category: String,
+    pub fallback_handoff: Option<String>,
+    pub danger_route: Route,
+    pub danger_category: String,
+    pub danger_handoff: Option<String>,
+    pub default_appeal_type: [Option<String>; 5],
+    pub fixed_appeal_type: [Option<String>; 5],
+    pub rule_appeal_type_priority: u8,
+}
+
+/// A compiled, validated rule set.
+#[derive(Debug)]
+pub struct RuleSet {
+    pub version: String,
+    pub digest: String,
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
+    pub rules: Vec<Rule>,
+    pub policy: Policy,
+    pub(crate) segmenter: Segmenter,
+    pub(crate) automaton: AhoCorasick,
+    /// Uses of each automaton pattern.
+    pub(crate) uses: Vec<Vec<Use>>,
+    /// The pattern strings, for lints and explanations.
+    pub(crate) patterns: Vec<String>,
+    pub(crate) cues: Vec<Cue>,
+    /// Rules with regexes and no keywords: checked on every appeal.
+    pub(crate) regex_only: Vec<usize>,
+    pub(crate) regex_only_set: RegexSet,
+}
+
+impl RuleSet {
+    /// The segmenter, with the rule set's dictionary.
+    pub fn segmenter(&self) -> &Segmenter {
+        &self.segmenter
+    }
+
+    /// A rule by id.
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// Rule counts per route (route rules only).
+    pub fn counts_per_route(&self) -> Vec<(Route, usize)> {
+        Route::ALL
+            .iter()
+            .map(|&r| (r, self.rules.iter().filter(|x| x.route() == Some(r)).count()))
+            .collect()
+    }
+
+    /// The keywords of a rule, for lints.
+    pub fn keywords_of(&self, rule: usize) -> Vec<&str> {
+        let r = rule as u32;
+        self.uses
+            .iter()
+            .enumerate()
+            .filter(|(_, uses)| uses.iter().any(|u| matches!(u, Use::Any(x) | Use::Group(x, _) if *x == r)))
+            .map(|(p, _)| self.patterns[p].as_str())
+            .collect()
+    }
+}

@@ -1,0 +1,273 @@
+//! The rule set as maintainers write it: plain serde structs, one per YAML
+//! document shape. Nothing here is validated beyond its shape; `compile`
+//! turns these into the form that runs.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// `fenliu.yaml`: the manifest at the root of a rule set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawManifest {
+    /// The rule-set version, e.g. `2026.11.1`; shown in every decision.
+    pub version: String,
+    /// A base rule set this one overlays (a directory relative to this one).
+    #[serde(default)]
+    pub extends: Option<String>,
+    /// Where keyword files and the segmentation dictionary live, relative to
+    /// this directory. Defaults to `../dictionaries`.
+    #[serde(default)]
+    pub dictionaries: Option<String>,
+    /// What changed, newest first.
+    #[serde(default)]
+    pub changelog: Vec<RawChange>,
+    /// Overlay only: categories moved to another route.
+    #[serde(default)]
+    pub reroute: Vec<RawReroute>,
+    /// Overlay only: base rules switched off by id.
+    #[serde(default)]
+    pub disable: Vec<String>,
+}
+
+/// One changelog entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChange {
+    pub version: String,
+    #[serde(default)]
+    pub date: Option<String>,
+    pub changes: Vec<String>,
+}
+
+/// An overlay's move of a category to another route.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReroute {
+    /// The category as the base rules give it.
+    pub category: String,
+    /// The route it goes to in this jurisdiction.
+    pub route: String,
+    /// The hand-off target there, replacing the rules' own.
+    #[serde(default)]
+    pub handoff: Option<String>,
+}
+
+/// `policy.yaml`: precedence, thresholds and cue lists.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    /// Routes from the one that wins to the one that loses.
+    pub precedence: Vec<String>,
+    /// Rules at or above this priority decide by precedence; weaker ones only
+    /// decide when nothing decisive fired.
+    pub decisive_priority: u8,
+    /// `review: true` below this confidence.
+    pub review_below: f64,
+    /// Two routes whose best priorities are within this many points are
+    /// "close": the decision is flagged for review.
+    pub close_margin: u8,
+    /// Repeat and burst policy.
+    pub repeat: RawRepeat,
+    /// What to do when no rule fires.
+    pub fallback: RawFallback,
+    /// Negation, hypothetical and past cues.
+    pub cues: Vec<RawCue>,
+    /// The appeal type a route gets when no appeal-type cue decides.
+    pub default_appeal_type: BTreeMap<String, String>,
+    /// Priority of a route rule's own `appeal_type` against the cue rules of
+    /// `appeal-types.yaml`.
+    pub rule_appeal_type_priority: u8,
+    /// Routes whose appeal type is fixed whatever the cues say (every
+    /// emergency is a call for help).
+    #[serde(default)]
+    pub fixed_appeal_type: BTreeMap<String, String>,
+}
+
+/// Repeat and burst thresholds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRepeat {
+    /// The current appeal is a repeat when at least this many earlier
+    /// near-duplicates are on record in the window (2: the third call).
+    pub earlier_duplicates: usize,
+    pub window_days: u32,
+    /// A burst: at least this many appeals (the current one included) in
+    /// `burst_window_hours`.
+    pub burst_count: usize,
+    pub burst_window_hours: u32,
+    /// Similarity in [0, 1] at or above which two appeals are the same matter.
+    pub similarity: f64,
+    /// At most this many earlier appeals are compared (newest first).
+    pub max_compared: usize,
+    /// Priority of repeat and burst evidence.
+    pub priority: u8,
+    /// Words that announce a new fact: such an appeal is not a repeat.
+    #[serde(default)]
+    pub new_fact_cues: Vec<String>,
+    /// Words left out of the similarity (filler of every appeal).
+    #[serde(default)]
+    pub ignore_words: Vec<String>,
+    /// Where a repeat or burst goes.
+    #[serde(default)]
+    pub handoff: Option<String>,
+}
+
+/// The fallback when no rule fires.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFallback {
+    /// Words that signal danger in an unclear appeal (疑警从有).
+    pub danger_cues: Vec<String>,
+    /// Route and hand-off for an unclear appeal with danger cues.
+    pub danger_route: String,
+    #[serde(default)]
+    pub danger_handoff: Option<String>,
+    pub danger_category: String,
+    /// Route and category for everything else.
+    pub route: String,
+    pub category: String,
+    #[serde(default)]
+    pub handoff: Option<String>,
+}
+
+/// A family of cues (NegEx / ConText style).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCue {
+    /// `negated`, `hypothetical` or `past`.
+    pub kind: String,
+    /// Cues whose scope runs forward from the cue.
+    #[serde(default)]
+    pub preceding: Vec<String>,
+    /// Cues whose scope runs backward from the cue.
+    #[serde(default)]
+    pub following: Vec<String>,
+    /// Phrases that contain a cue but are not one (不仅, 没想到).
+    #[serde(default)]
+    pub pseudo: Vec<String>,
+    /// Phrases that end a scope before the clause does (但是, 现在).
+    #[serde(default)]
+    pub terminators: Vec<String>,
+    /// How many characters the scope reaches; the clause end otherwise.
+    #[serde(default)]
+    pub window: Option<usize>,
+    /// Routes whose evidence this cue discounts; every route if empty.
+    #[serde(default)]
+    pub routes: Vec<String>,
+}
+
+/// A rule file under `routes/`, or `appeal-types.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRuleFile {
+    /// Rule files reference the generated JSON Schema for editors; ignored.
+    #[serde(default, rename = "$schema")]
+    pub schema: Option<String>,
+    pub rules: Vec<serde_yaml::Value>,
+}
+
+/// One route rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    /// Unique id, `route.topic.detail` by convention.
+    pub id: String,
+    /// One of the five route ids.
+    pub route: String,
+    pub category: String,
+    /// The appeal type this rule suggests (咨询 / 求助 / 投诉 / 举报 / 建议).
+    #[serde(default)]
+    pub appeal_type: Option<String>,
+    /// Where the appeal goes (110, 119, a department, a mediation body).
+    #[serde(default)]
+    pub handoff: Option<String>,
+    /// 1..=100; higher wins inside a route and decides across routes.
+    pub priority: u8,
+    pub description: String,
+    /// What must be present.
+    pub when: RawCondition,
+    /// What stops the rule from firing when present anywhere in the appeal.
+    #[serde(default)]
+    pub unless: Option<RawUnless>,
+    /// Rules (ids, or prefixes ending in `*`) whose evidence this rule
+    /// cancels when it fires: the standard's refinements, such as an
+    /// unlawful demand that only names the police.
+    #[serde(default)]
+    pub suppresses: Vec<String>,
+    /// Cue kinds that do not discount this rule: a threat to jump "if
+    /// nobody comes" is made now, so `hypothetical` does not apply to it.
+    #[serde(default)]
+    pub ignore_cues: Vec<String>,
+    pub examples: RawExamples,
+}
+
+/// One appeal-type cue rule (`appeal-types.yaml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTypeRule {
+    pub id: String,
+    pub appeal_type: String,
+    pub priority: u8,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub when: RawCondition,
+    #[serde(default)]
+    pub unless: Option<RawUnless>,
+    #[serde(default)]
+    pub examples: Option<RawExamples>,
+}
+
+/// Conditions: every one that is given must hold.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCondition {
+    /// At least one of these keywords.
+    #[serde(default)]
+    pub any: Vec<String>,
+    /// Keyword files (one keyword a line, `#` comments) under
+    /// `dictionaries/`, added to `any`.
+    #[serde(default)]
+    pub any_from: Vec<String>,
+    /// One keyword of every group.
+    #[serde(default)]
+    pub all: Vec<Vec<String>>,
+    /// With `all` (and `any`): the hits must lie within this many characters
+    /// of the first group's hit.
+    #[serde(default)]
+    pub within: Option<usize>,
+    /// With `all` (and `any`): the hits must share a clause.
+    #[serde(default)]
+    pub same_clause: bool,
+    /// At least one of these regular expressions (on the normalized text).
+    #[serde(default)]
+    pub regex: Vec<String>,
+    /// Keywords must be whole tokens of the segmentation, not parts of
+    /// longer words.
+    #[serde(default)]
+    pub tokens: bool,
+}
+
+/// Conditions that stop a rule.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUnless {
+    #[serde(default)]
+    pub any: Vec<String>,
+    #[serde(default)]
+    pub regex: Vec<String>,
+    /// `text` (default): anywhere in the appeal; `clause`: in a clause that
+    /// holds one of the rule's hits.
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+/// Texts a rule must and must not fire on; `check` runs them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExamples {
+    #[serde(default, rename = "match")]
+    pub matches: Vec<String>,
+    #[serde(default)]
+    pub no_match: Vec<String>,
+}

@@ -1,0 +1,212 @@
+//! Normalization with an offset map back to the original text.
+//!
+//! Every output character comes from exactly one input character, so the map
+//! is one original character index per normalized character; spans found in
+//! the normalized text are reported in the caller's own characters.
+
+/// An appeal after normalization.
+#[derive(Debug, Clone)]
+pub struct Normalized {
+    /// The normalized text: simplified, half-width, lower-case ASCII, noise
+    /// removed, whitespace folded.
+    pub text: String,
+    /// For each byte of `text` (and one past the end), the index of the
+    /// normalized character that starts at or contains it.
+    byte_to_char: Vec<u32>,
+    /// For each normalized character, the index of the original character it
+    /// came from.
+    char_to_orig: Vec<u32>,
+    /// Number of characters in the original text.
+    orig_len: usize,
+}
+
+impl Normalized {
+    /// Number of normalized characters.
+    pub fn char_len(&self) -> usize {
+        self.char_to_orig.len()
+    }
+
+    /// The normalized character index of a byte offset into `text`.
+    pub fn char_at_byte(&self, byte: usize) -> usize {
+        self.byte_to_char
+            .get(byte)
+            .map_or(self.char_len(), |&c| c as usize)
+    }
+
+    /// Maps a normalized character range `[start, end)` to the original
+    /// character range it covers.
+    pub fn to_original(&self, start: usize, end: usize) -> (usize, usize) {
+        if start >= end || start >= self.char_len() {
+            let at = self
+                .char_to_orig
+                .get(start)
+                .map_or(self.orig_len, |&c| c as usize);
+            return (at, at);
+        }
+        let first = self.char_to_orig[start] as usize;
+        let last = self.char_to_orig[end.min(self.char_len()) - 1] as usize;
+        (first, last + 1)
+    }
+}
+
+/// What happens to one input character.
+enum Fold {
+    Keep(char),
+    Space,
+    Drop,
+}
+
+fn fold(c: char) -> Fold {
+    match c {
+        // Full-width ASCII variants and the ideographic space.
+        '\u{FF01}'..='\u{FF5E}' => fold_ascii(char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)),
+        '\u{3000}' => Fold::Space,
+        '\n' | '\r' | '\u{2028}' | '\u{2029}' => Fold::Keep('\n'),
+        c if c.is_whitespace() => Fold::Space,
+        c if c.is_ascii() => fold_ascii(c),
+        // Clause punctuation the splitter and cue scopes rely on.
+        '。' | '、' | '…' => Fold::Keep(c),
+        c if is_cjk(c) || c.is_alphanumeric() => Fold::Keep(c),
+        // Emoji, symbols, quotes, brackets, combining marks, zero-width and
+        // control characters: noise a caller or an agent put between words.
+        _ => Fold::Drop,
+    }
+}
+
+fn fold_ascii(c: char) -> Fold {
+    match c {
+        c if c.is_ascii_alphanumeric() => Fold::Keep(c.to_ascii_lowercase()),
+        ',' => Fold::Keep('，'),
+        ';' => Fold::Keep('；'),
+        '?' => Fold::Keep('？'),
+        '!' => Fold::Keep('！'),
+        ':' => Fold::Keep('：'),
+        // Kept for numbers, times and plates: 3.5, 10:30, 琼A-12345.
+        '.' | '-' | '/' | '%' | '@' => Fold::Keep(c),
+        c if c.is_ascii_whitespace() => Fold::Space,
+        _ => Fold::Drop,
+    }
+}
+
+/// Whether a character is a CJK ideograph (the blocks callers write in).
+pub(crate) fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{2EBEF}' | '\u{3007}')
+}
+
+/// Normalizes an appeal and keeps the map back to its characters.
+///
+/// ```
+/// let n = fenliu::text::normalize("樓上著 火了！！ＡＢＣ");
+/// assert_eq!(n.text, "楼上着火了！！abc");
+/// // "火" is the fourth normalized character and the fifth original one.
+/// assert_eq!(n.to_original(3, 4), (4, 5));
+/// ```
+pub fn normalize(original: &str) -> Normalized {
+    // fast2s maps character to character (with a little context), so the
+    // simplified string lines up with the original one character for one.
+    let simplified = fast2s::convert(original);
+    let orig_chars: Vec<char> = original.chars().collect();
+    let simp_chars: Vec<char> = if simplified.chars().count() == orig_chars.len() {
+        simplified.chars().collect()
+    } else {
+        orig_chars.clone()
+    };
+
+    let mut text = String::with_capacity(original.len());
+    let mut char_to_orig: Vec<u32> = Vec::with_capacity(orig_chars.len());
+    let mut pending_space: Option<usize> = None;
+    let mut last: Option<char> = None;
+    for (i, &c) in simp_chars.iter().enumerate() {
+        match fold(c) {
+            Fold::Drop => {}
+            Fold::Space => {
+                if last.is_some() && pending_space.is_none() {
+                    pending_space = Some(i);
+                }
+            }
+            Fold::Keep(k) => {
+                if let (Some(at), Some(prev)) = (pending_space.take(), last) {
+                    // A space only separates two ASCII words; between
+                    // ideographs or next to punctuation it is noise.
+                    if prev.is_ascii_alphanumeric() && k.is_ascii_alphanumeric() {
+                        text.push(' ');
+                        char_to_orig.push(at as u32);
+                    }
+                }
+                if k == '\n' && last == Some('\n') {
+                    continue;
+                }
+                text.push(k);
+                char_to_orig.push(i as u32);
+                last = Some(k);
+            }
+        }
+    }
+    let mut byte_to_char = Vec::with_capacity(text.len() + 1);
+    for (ci, c) in text.chars().enumerate() {
+        for _ in 0..c.len_utf8() {
+            byte_to_char.push(ci as u32);
+        }
+    }
+    byte_to_char.push(char_to_orig.len() as u32);
+    Normalized {
+        text,
+        byte_to_char,
+        char_to_orig,
+        orig_len: orig_chars.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (original, normalized)
+    const CASES: &[(&str, &str)] = &[
+        ("着 火", "着火"),
+        ("着~火", "着火"),
+        ("着🔥火了", "着火了"),
+        ("著火了", "着火了"),
+        ("電梯裡有人", "电梯里有人"),
+        ("ＫＴＶ太吵，１２点还唱", "ktv太吵，12点还唱"),
+        ("  hello   world  ", "hello world"),
+        ("救命!!", "救命！！"),
+        ("第一行\n\n\n第二行", "第一行\n第二行"),
+        ("琼A-12345", "琼a-12345"),
+        ("“冒烟”了", "冒烟了"),
+        ("", ""),
+        ("\u{0301}\u{200B}", ""),
+    ];
+
+    #[test]
+    fn normalizes_table() {
+        for (input, want) in CASES {
+            assert_eq!(normalize(input).text, *want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn offsets_point_into_the_original() {
+        let original = "樓上 ~ 著火了";
+        let n = normalize(original);
+        assert_eq!(n.text, "楼上着火了");
+        let orig: Vec<char> = original.chars().collect();
+        // 着火 is normalized chars 2..4.
+        let (s, e) = n.to_original(2, 4);
+        let span: String = orig[s..e].iter().collect();
+        assert_eq!(span, "著火");
+        // Byte offsets of the normalized text map to characters.
+        let byte = n.text.find('火').unwrap_or_default();
+        assert_eq!(n.char_at_byte(byte), 3);
+        assert_eq!(n.char_at_byte(n.text.len()), 5);
+    }
+
+    #[test]
+    fn empty_range_maps_to_a_point() {
+        let n = normalize("火");
+        assert_eq!(n.to_original(1, 1), (1, 1));
+        assert_eq!(n.to_original(5, 9), (1, 1));
+    }
+}

@@ -132,7 +132,7 @@ impl Classifier {
         let window: Vec<(&PastAppeal, f64)> = past
             .iter()
             .filter(|p| p.received_at >= at - policy.window_secs)
-            .map(|p| (*p, similarity(signature, &p.signature)))
+            .map(|p| (*p, similarity(signature, &p.signature, policy.min_shared_words)))
             .collect();
         let direct: Vec<&PastAppeal> =
             window.iter().filter(|(_, s)| *s >= policy.similarity).map(|(p, _)| *p).collect();
@@ -140,7 +140,7 @@ impl Classifier {
             .iter()
             .filter(|(p, s)| {
                 *s >= policy.similarity
-                    || direct.iter().any(|d| d.id != p.id && similarity(&d.signature, &p.signature) >= policy.similarity)
+                    || direct.iter().any(|d| d.id != p.id && similarity(&d.signature, &p.signature, policy.min_shared_words) >= policy.similarity)
             })
             .map(|(p, s)| EarlierAppeal {
                 id: p.id.clone(),

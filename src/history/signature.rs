@@ -52,7 +52,10 @@ impl Signature {
 /// How much of the smaller appeal's content the other shares, in [0, 1]:
 /// a reworded appeal keeps its place, problem and counterpart words, while
 /// what it adds does not lower the score.
-pub fn similarity(a: &Signature, b: &Signature) -> f64 {
+///
+/// Fewer than `min_shared` common words is no similarity at all: two short
+/// appeals that share one everyday word are not the same matter.
+pub fn similarity(a: &Signature, b: &Signature, min_shared: usize) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
@@ -72,6 +75,9 @@ pub fn similarity(a: &Signature, b: &Signature) -> f64 {
     }
     let na = a.0.iter().filter(|&&h| h <= limit).count();
     let nb = b.0.iter().filter(|&&h| h <= limit).count();
+    if common < min_shared.max(1) {
+        return 0.0;
+    }
     let denom = na.min(nb).max(1);
     (common as f64 / denom as f64).min(1.0)
 }
@@ -87,9 +93,9 @@ mod tests {
     #[test]
     fn identical_is_one_disjoint_is_zero() {
         let a = sig(&["工地", "噪音", "半夜", "幸福小区"]);
-        assert!((similarity(&a, &a) - 1.0).abs() < 1e-9);
+        assert!((similarity(&a, &a, 2) - 1.0).abs() < 1e-9);
         let b = sig(&["路灯", "不亮", "人民路"]);
-        assert_eq!(similarity(&a, &b), 0.0);
+        assert_eq!(similarity(&a, &b, 1), 0.0);
     }
 
     #[test]
@@ -100,7 +106,15 @@ mod tests {
     }
 
     #[test]
+    fn one_shared_word_is_not_enough() {
+        let a = sig(&["晚上", "工地", "太吵"]);
+        let b = sig(&["晚上", "狗叫"]);
+        assert_eq!(similarity(&a, &b, 2), 0.0);
+        assert!(similarity(&a, &b, 1) > 0.4);
+    }
+
+    #[test]
     fn empty_is_never_similar() {
-        assert_eq!(similarity(&Signature::default(), &sig(&["噪音"])), 0.0);
+        assert_eq!(similarity(&Signature::default(), &sig(&["噪音"]), 1), 0.0);
     }
 }

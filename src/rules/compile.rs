@@ -360,6 +360,7 @@ fn compile_policy(policy: &Located<RawPolicy>, pats: &mut Patterns, problems: &m
             burst_count: rp.burst_count,
             burst_window_secs: i64::from(rp.burst_window_hours) * 3_600,
             similarity: rp.similarity,
+            min_shared_words: rp.min_shared_words,
             max_compared: rp.max_compared,
             priority: rp.priority,
             handoff: rp.handoff.clone(),
@@ -390,7 +391,11 @@ fn compile_condition(
 ) -> Condition {
     let (id, file, line) = loc;
     let r = Some((id, line));
-    let mut any: Vec<&str> = when.any.iter().map(String::as_str).collect();
+    if when.any.as_ref().is_some_and(Vec::is_empty) {
+        problems.push(file, r, Some("any"), "`any` is an empty keyword list".into());
+    }
+    let inline_any = when.any.as_deref().unwrap_or_default();
+    let mut any: Vec<&str> = inline_any.iter().map(String::as_str).collect();
     for name in &when.any_from {
         if let Some(words) = keyword_files.get(name) {
             if words.value.is_empty() {
@@ -399,8 +404,8 @@ fn compile_condition(
             any.extend(words.value.iter().map(String::as_str));
         }
     }
-    let has_any = !when.any.is_empty() || !when.any_from.is_empty();
-    if when.any.is_empty() && when.any_from.is_empty() && when.all.is_empty() && when.regex.is_empty() {
+    let has_any = !inline_any.is_empty() || !when.any_from.is_empty();
+    if when.any.is_none() && when.any_from.is_empty() && when.all.is_empty() && when.regex.is_empty() {
         problems.push(file, r, Some("when"), "no condition: give `any`, `any_from`, `all` or `regex`".into());
     }
     for (what, list) in std::iter::once(("any", &any)).filter(|_| has_any) {

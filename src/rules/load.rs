@@ -316,8 +316,12 @@ fn parse_rules<T: serde::de::DeserializeOwned>(
         let line = id.as_deref().and_then(|id| locator.rule_line(id));
         match yaml::from_value::<T>(value) {
             Ok(rule) => out.push(Located { value: rule, file: path.to_path_buf(), line }),
-            Err(msg) => {
+            Err(mut msg) => {
                 let field = yaml::quoted_field(&msg).map(str::to_string);
+                if let (Some(f), Some(expected)) = (&field, msg.split_once("expected one of ").map(|x| x.1.to_string())) {
+                    let names: Vec<&str> = expected.split(", ").map(|n| n.trim_matches('`')).collect();
+                    msg = format!("{msg}{}", super::error::did_you_mean(f, names));
+                }
                 let pos = match (line, &field) {
                     (Some(l), Some(f)) => locator.field_pos(l, f).or(Some((l, 1))),
                     (Some(l), None) => Some((l, 1)),

@@ -193,6 +193,7 @@ pub struct RepeatPolicy {
     pub burst_count: usize,
     pub burst_window_secs: i64,
     pub similarity: f64,
+    pub min_shared_words: usize,
     pub max_compared: usize,
     pub priority: u8,
     pub handoff: Option<String>,

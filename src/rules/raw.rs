@@ -98,6 +98,10 @@ pub struct RawRepeat {
     pub burst_window_hours: u32,
     /// Similarity in [0, 1] at or above which two appeals are the same matter.
     pub similarity: f64,
+    /// Two appeals sharing fewer content words than this are never the same
+    /// matter, whatever the ratio.
+    #[serde(default = "default_min_shared")]
+    pub min_shared_words: usize,
     /// At most this many earlier appeals are compared (newest first).
     pub max_compared: usize,
     /// Priority of repeat and burst evidence.
@@ -111,6 +115,10 @@ pub struct RawRepeat {
     /// Where a repeat or burst goes.
     #[serde(default)]
     pub handoff: Option<String>,
+}
+
+fn default_min_shared() -> usize {
+    2
 }
 
 /// The fallback when no rule fires.
@@ -224,7 +232,7 @@ pub struct RawTypeRule {
 pub struct RawCondition {
     /// At least one of these keywords.
     #[serde(default)]
-    pub any: Vec<String>,
+    pub any: Option<Vec<String>>,
     /// Keyword files (one keyword a line, `#` comments) under
     /// `dictionaries/`, added to `any`.
     #[serde(default)]

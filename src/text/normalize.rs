@@ -95,6 +95,25 @@ pub(crate) fn is_cjk(c: char) -> bool {
         | '\u{20000}'..='\u{2EBEF}' | '\u{3007}')
 }
 
+/// 著 is both a simplified character (著名, 显著) and the traditional form of
+/// 着 (著火, 睡著, 拿著). A character table keeps it as 著, so the verb forms
+/// callers write in traditional text are fixed here, from the neighbours.
+fn fix_zhe(mut chars: Vec<char>) -> Vec<char> {
+    const NEXT_KEEP: &[char] = &['名', '作', '称', '述', '录', '书', '者', '文'];
+    const PREV_KEEP: &[char] = &['显', '土', '卓', '巨', '原', '编', '名', '论', '遗', '专', '新', '拙', '昭', '撰', '合', '译'];
+    for i in 0..chars.len() {
+        if chars[i] != '著' {
+            continue;
+        }
+        let next = chars.get(i + 1).copied();
+        let prev = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
+        if !next.is_some_and(|c| NEXT_KEEP.contains(&c)) && !prev.is_some_and(|c| PREV_KEEP.contains(&c)) {
+            chars[i] = '着';
+        }
+    }
+    chars
+}
+
 /// Normalizes an appeal and keeps the map back to its characters.
 ///
 /// ```
@@ -114,6 +133,7 @@ pub fn normalize(original: &str) -> Normalized {
         orig_chars.clone()
     };
 
+    let simp_chars = fix_zhe(simp_chars);
     let mut text = String::with_capacity(original.len());
     let mut char_to_orig: Vec<u32> = Vec::with_capacity(orig_chars.len());
     let mut pending_space: Option<usize> = None;
@@ -169,6 +189,8 @@ mod tests {
         ("着~火", "着火"),
         ("着🔥火了", "着火了"),
         ("著火了", "着火了"),
+        ("他很著名，拿著刀", "他很著名，拿着刀"),
+        ("瓦斯外洩，門打不開", "瓦斯外泄，门打不开"),
         ("電梯裡有人", "电梯里有人"),
         ("ＫＴＶ太吵，１２点还唱", "ktv太吵，12点还唱"),
         ("  hello   world  ", "hello world"),

@@ -1,0 +1,191 @@
+//! Engine behaviour on the minimal fixture rule set: cue scopes, spans,
+//! precedence, fallbacks, appeal types, and the repeat and burst policy.
+
+mod common;
+
+use common::{at, minimal};
+use fenliu::engine::{Appeal, HistoryStatus};
+use fenliu::history::{HistoryError, HistoryStore, MemoryStore, PastAppeal};
+use fenliu::rules::Route;
+
+macro_rules! route {
+    ($name:ident, $text:expr, $route:expr) => {
+        #[test]
+        fn $name() {
+            let d = minimal().classify_text($text);
+            assert_eq!(d.route, $route, "{}: {}", $text, d.explanation.decided_by);
+        }
+    };
+}
+
+route!(fire_counts, "楼下着火了，好大的烟", Route::Emergency);
+route!(negated_fire_does_not_count, "不是着火，是邻居家在做饭", Route::NonPolice);
+route!(hypothetical_fire_does_not_count, "如果着火了该打什么电话", Route::NonPolice);
+route!(past_fire_does_not_count, "去年楼下着火过一次", Route::NonPolice);
+route!(terminator_ends_the_scope, "没有噪音，但是楼下着火了", Route::Emergency);
+route!(emergency_beats_noise, "工地太吵，刚才还冒烟了", Route::Emergency);
+route!(keywords_from_a_file, "我的电动车被偷了", Route::Police);
+route!(noise_alone_is_non_police, "隔壁工地太吵", Route::NonPolice);
+route!(traditional_characters_match, "樓下著火了", Route::Emergency);
+route!(noise_between_characters_is_ignored, "楼下着~ 火了", Route::Emergency);
+
+#[test]
+fn spans_point_into_the_original_text() {
+    let text = "（急）樓下 著火 了！！";
+    let d = minimal().classify_text(text);
+    let hit = &d.explanation.hits[0];
+    assert_eq!(hit.rule, "emergency.fire");
+    let span = &hit.spans[0];
+    assert_eq!(span.text, "著火");
+    let chars: Vec<char> = text.chars().collect();
+    assert_eq!(chars[span.start..span.end].iter().collect::<String>(), "著火");
+    assert!(d.explanation.decided_by.contains("emergency.fire"), "{}", d.explanation.decided_by);
+    assert_eq!(d.ruleset.version, "test-1");
+    assert_eq!(d.ruleset.digest.len(), 64);
+}
+
+#[test]
+fn negated_hits_are_listed_but_not_counted() {
+    let d = minimal().classify_text("没有着火，就是工地太吵");
+    let fire = d.explanation.hits.iter().find(|h| h.rule == "emergency.fire").unwrap();
+    assert!(fire.negated && !fire.counted);
+    assert_eq!(d.route, Route::NonPolice);
+    assert_eq!(d.category, "noise");
+}
+
+#[test]
+fn nothing_fires_falls_back_with_review() {
+    let d = minimal().classify_text("你好，我想反映个事情");
+    assert_eq!(d.route, Route::NonPolice);
+    assert!(d.review);
+    assert!(d.explanation.hits.is_empty());
+}
+
+#[test]
+fn danger_cues_lean_to_the_police() {
+    let d = minimal().classify_text("救命啊快来人");
+    assert_eq!(d.route, Route::Police);
+    assert!(d.review);
+    assert!(d.explanation.decided_by.contains("疑警从有"), "{}", d.explanation.decided_by);
+}
+
+#[test]
+fn appeal_type_comes_from_cue_rules_over_the_rule_default() {
+    let d = minimal().classify_text("请问工地太吵归谁管");
+    assert_eq!(d.appeal_type, "咨询");
+    let d = minimal().classify_text("工地太吵");
+    assert_eq!(d.appeal_type, "投诉");
+    // Emergencies are always calls for help.
+    let d = minimal().classify_text("请问楼下着火了怎么办");
+    assert_eq!((d.route, d.appeal_type.as_str()), (Route::Emergency, "求助"));
+}
+
+#[test]
+fn confidence_is_a_probability() {
+    for text in ["楼下着火了", "工地太吵", "你好", "工地太吵，还冒烟"] {
+        let d = minimal().classify_text(text);
+        assert!((0.0..=1.0).contains(&d.confidence), "{text}: {}", d.confidence);
+    }
+}
+
+fn appeal(id: &str, caller: &str, minutes: i64, text: &str) -> Appeal {
+    Appeal { id: Some(id.into()), text: text.into(), caller: Some(caller.into()), received_at: Some(at(minutes)) }
+}
+
+const DAY: i64 = 24 * 60;
+
+#[test]
+fn the_third_near_duplicate_is_a_repeat() {
+    let c = minimal();
+    let h = MemoryStore::new();
+    let d1 = c.classify(&appeal("a1", "p1", 0, "幸福小区旁边工地晚上太吵"), &h, 0);
+    let d2 = c.classify(&appeal("a2", "p1", 3 * DAY, "幸福小区工地又太吵了，晚上睡不着"), &h, 0);
+    let d3 = c.classify(&appeal("a3", "p1", 6 * DAY, "还是幸福小区那个工地，太吵"), &h, 0);
+    assert_eq!((d1.route, d2.route), (Route::NonPolice, Route::NonPolice));
+    assert_eq!(d3.route, Route::IrrationalRepeat, "{}", d3.explanation.decided_by);
+    assert_eq!(d3.category, "repeat");
+    assert_eq!(d3.explanation.repeat.earlier.len(), 2);
+    assert!(d3.explanation.repeat.recorded);
+}
+
+#[test]
+fn a_different_matter_or_another_caller_is_no_repeat() {
+    let c = minimal();
+    let h = MemoryStore::new();
+    c.classify(&appeal("b1", "p2", 0, "幸福小区旁边工地晚上太吵"), &h, 0);
+    c.classify(&appeal("b2", "p2", DAY, "幸福小区工地又太吵了"), &h, 0);
+    let other_caller = c.classify(&appeal("b3", "p3", 2 * DAY, "幸福小区工地太吵"), &h, 0);
+    assert_eq!(other_caller.route, Route::NonPolice);
+    let other_matter = c.classify(&appeal("b4", "p2", 2 * DAY, "邻居家狗叫一晚上"), &h, 0);
+    assert_eq!(other_matter.route, Route::NonPolice);
+}
+
+#[test]
+fn the_window_is_thirty_days() {
+    let c = minimal();
+    let h = MemoryStore::new();
+    c.classify(&appeal("w1", "p4", 0, "幸福小区旁边工地晚上太吵"), &h, 0);
+    c.classify(&appeal("w2", "p4", 5 * DAY, "幸福小区工地又太吵了"), &h, 0);
+    let d = c.classify(&appeal("w3", "p4", 32 * DAY, "幸福小区那个工地，太吵"), &h, 0);
+    assert_eq!(d.route, Route::NonPolice, "{:?}", d.explanation.repeat);
+}
+
+#[test]
+fn the_same_id_is_counted_once() {
+    let c = minimal();
+    let h = MemoryStore::new();
+    c.classify(&appeal("s1", "p5", 0, "幸福小区旁边工地晚上太吵"), &h, 0);
+    let again = c.classify(&appeal("s1", "p5", 1, "幸福小区旁边工地晚上太吵"), &h, 0);
+    assert!(!again.explanation.repeat.recorded);
+    let d = c.classify(&appeal("s2", "p5", 2, "幸福小区工地太吵"), &h, 0);
+    assert_eq!(d.route, Route::NonPolice, "a resent id must not count twice");
+    assert_eq!(d.explanation.repeat.earlier.len(), 1);
+}
+
+#[test]
+fn the_fifth_appeal_in_a_day_is_a_burst_but_an_emergency_stays_one() {
+    let c = minimal();
+    let h = MemoryStore::new();
+    let texts = ["工地太吵", "邻居家狗叫", "你好", "我的电动车被偷了"];
+    for (i, t) in texts.iter().enumerate() {
+        let d = c.classify(&appeal(&format!("u{i}"), "p6", i as i64 * 60, t), &h, 0);
+        assert_ne!(d.route, Route::IrrationalRepeat, "appeal {i} is not yet a burst");
+    }
+    let fifth = c.classify(&appeal("u4", "p6", 5 * 60, "遛狗不牵绳"), &h, 0);
+    assert_eq!((fifth.route, fifth.category.as_str()), (Route::IrrationalRepeat, "burst"));
+    assert_eq!(fifth.explanation.repeat.burst_count, 5);
+    let sixth = c.classify(&appeal("u5", "p6", 6 * 60, "楼下着火了"), &h, 0);
+    assert_eq!(sixth.route, Route::Emergency, "precedence keeps an emergency");
+    assert!(sixth.explanation.repeat.burst);
+}
+
+struct Broken;
+
+impl HistoryStore for Broken {
+    fn recent(&self, _: &str, _: i64, _: i64, _: usize) -> Result<Vec<PastAppeal>, HistoryError> {
+        Err(HistoryError("connection refused".into()))
+    }
+    fn record(&self, _: &PastAppeal) -> Result<bool, HistoryError> {
+        Err(HistoryError("connection refused".into()))
+    }
+    fn contains(&self, _: &str) -> Result<bool, HistoryError> {
+        Err(HistoryError("connection refused".into()))
+    }
+}
+
+#[test]
+fn an_unreachable_store_still_classifies() {
+    let d = minimal().classify(&appeal("x1", "p7", 0, "楼下着火了"), &Broken, 0);
+    assert_eq!(d.route, Route::Emergency);
+    assert_eq!(d.explanation.repeat.status, HistoryStatus::Unavailable);
+    assert!(!d.explanation.repeat.recorded);
+}
+
+#[test]
+fn no_caller_means_no_history() {
+    let h = MemoryStore::new();
+    let a = Appeal { id: Some("n1".into()), text: "工地太吵".into(), caller: None, received_at: None };
+    let d = minimal().classify(&a, &h, at(0));
+    assert_eq!(d.explanation.repeat.status, HistoryStatus::NoCaller);
+    assert!(!h.contains("n1").unwrap());
+}

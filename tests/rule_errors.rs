@@ -1,0 +1,88 @@
+//! Golden files of broken rule sets: each `tests/golden/NAME.yaml` is added
+//! to a copy of the minimal fixture as `routes/zz-broken.yaml`; loading must
+//! fail with exactly the text in `tests/golden/NAME.out` (`$DIR` stands for
+//! the rule-set directory). Error text is product output: a change to it is
+//! a change a maintainer will see.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use fenliu::rules::load_rule_set;
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn fixture_copy() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(Path::new("tests/fixtures/minimal"), tmp.path());
+    let rules = tmp.path().join("rules");
+    (tmp, rules)
+}
+
+#[test]
+fn broken_rule_files_give_their_golden_errors() {
+    let mut cases: Vec<PathBuf> = fs::read_dir("tests/golden")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 8, "golden cases missing");
+    let bless = std::env::var_os("FENLIU_BLESS").is_some();
+    let mut failures = Vec::new();
+    for case in cases {
+        let (_tmp, rules) = fixture_copy();
+        fs::copy(&case, rules.join("routes/zz-broken.yaml")).unwrap();
+        let err = match load_rule_set(&rules) {
+            Ok(_) => panic!("{} loaded, but it is broken", case.display()),
+            Err(e) => e.to_string().replace(&rules.display().to_string(), "$DIR"),
+        };
+        let out = case.with_extension("out");
+        if bless {
+            fs::write(&out, &err).unwrap();
+            continue;
+        }
+        let want = fs::read_to_string(&out).unwrap_or_default();
+        if want != err {
+            failures.push(format!("{}:\n--- want\n{want}--- got\n{err}", case.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_minimal_fixture_loads() {
+    let (_tmp, rules) = fixture_copy();
+    let set = load_rule_set(&rules).unwrap();
+    assert_eq!(set.version, "test-1");
+    assert_eq!(set.rules.len(), 5);
+}
+
+#[test]
+fn a_broken_policy_is_reported_with_its_line() {
+    let (_tmp, rules) = fixture_copy();
+    let policy = fs::read_to_string(rules.join("policy.yaml")).unwrap();
+    fs::write(rules.join("policy.yaml"), policy.replace("decisive_priority: 50", "decisive_priority: fifty")).unwrap();
+    let err = load_rule_set(&rules).unwrap_err();
+    assert_eq!(err.problems.len(), 1);
+    let p = &err.problems[0];
+    assert!(p.file.ends_with("policy.yaml"));
+    assert!(p.line.is_some(), "{p}");
+    assert!(p.reason.contains("decisive_priority") || p.reason.contains("invalid"), "{p}");
+}
+
+#[test]
+fn a_missing_directory_is_a_clear_error() {
+    let err = load_rule_set(Path::new("tests/fixtures/no-such-dir")).unwrap_err();
+    assert!(err.to_string().contains("does not exist"), "{err}");
+}

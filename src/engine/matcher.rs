@@ -15,14 +15,25 @@ pub struct CharSpan {
     pub end: usize,
 }
 
-/// A scope in which evidence does not count.
-#[derive(Debug, Clone, Copy)]
-struct Scope {
+/// Where one cue entry of the policy discounts evidence: disjoint, sorted
+/// character ranges, so a lookup is a binary search however long the text.
+#[derive(Debug, Clone)]
+struct Coverage {
     kind: CueKind,
-    start: usize,
-    end: usize,
     routes: u8,
+    ranges: Vec<(usize, usize)>,
 }
+
+impl Coverage {
+    fn covers(&self, at: usize) -> bool {
+        let i = self.ranges.partition_point(|r| r.0 <= at);
+        i > 0 && at < self.ranges[i - 1].1
+    }
+}
+
+/// At most this many hits of one condition are paired with the others, so
+/// a pathological text cannot make a rule quadratic.
+const MAX_CANDIDATES: usize = 64;
 
 /// Why a fired rule's evidence does not count.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -148,61 +159,79 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
     Analysis { norm, clauses, tokens, fired, danger, new_fact }
 }
 
-/// Turns cue hits into scopes, NegEx style: a preceding cue reaches forward
-/// to the end of its clause, a terminator or its window; a following cue
-/// reaches back the same way. A cue inside a pseudo-cue is no cue.
-fn cue_scopes(rules: &RuleSet, cue_hits: &[(u16, CueRole, CharSpan)], clauses: &Clauses) -> Vec<Scope> {
-    let mut scopes = Vec::new();
-    for &(c, role, span) in cue_hits {
-        if !matches!(role, CueRole::Preceding | CueRole::Following) {
-            continue;
-        }
-        let inside_pseudo = cue_hits.iter().any(|&(c2, r2, s2)| {
-            c2 == c && r2 == CueRole::Pseudo && s2.start <= span.start && s2.end >= span.end
-        });
-        if inside_pseudo {
-            continue;
-        }
-        let cue = &rules.cues[c as usize];
-        let (cs, ce) = clauses.range(clauses.of(span.start));
-        let terminators = cue_hits
-            .iter()
-            .filter(|&&(c2, r2, _)| c2 == c && r2 == CueRole::Terminator)
-            .map(|&(_, _, s)| s);
-        let (start, end) = if role == CueRole::Preceding {
-            let mut end = ce;
-            for t in terminators {
-                if t.start >= span.end && t.start < end {
-                    end = t.start;
-                }
-            }
-            if let Some(w) = cue.window {
-                end = end.min(span.end + w);
-            }
-            (span.end, end)
-        } else {
-            let mut start = cs;
-            for t in terminators {
-                if t.end <= span.start && t.end > start {
-                    start = t.end;
-                }
-            }
-            if let Some(w) = cue.window {
-                start = start.max(span.start.saturating_sub(w));
-            }
-            (start, span.start)
+/// Turns cue hits into coverage, NegEx style: a preceding cue reaches
+/// forward to the end of its clause, a terminator or its window; a following
+/// cue reaches back the same way. A cue inside a pseudo-cue is no cue.
+fn cue_scopes(rules: &RuleSet, cue_hits: &[(u16, CueRole, CharSpan)], clauses: &Clauses) -> Vec<Coverage> {
+    let mut out = Vec::new();
+    for (c, cue) in rules.cues.iter().enumerate() {
+        let of = |role: CueRole| -> Vec<CharSpan> {
+            let mut v: Vec<CharSpan> = cue_hits
+                .iter()
+                .filter(|&&(c2, r2, _)| c2 as usize == c && r2 == role)
+                .map(|&(_, _, s)| s)
+                .collect();
+            v.sort_by_key(|s| (s.start, s.end));
+            v
         };
-        if start < end {
-            scopes.push(Scope { kind: cue.kind, start, end, routes: cue.routes });
+        let pseudo = of(CueRole::Pseudo);
+        let terminators = of(CueRole::Terminator);
+        let inside_pseudo = |span: CharSpan| {
+            // Pseudo-cues are short: look back from the last one starting at
+            // or before this cue.
+            let i = pseudo.partition_point(|p| p.start <= span.start);
+            pseudo[..i].iter().rev().take(8).any(|p| p.end >= span.end)
+        };
+        let mut ranges = Vec::new();
+        for (role, spans) in [(CueRole::Preceding, of(CueRole::Preceding)), (CueRole::Following, of(CueRole::Following))] {
+            for span in spans {
+                if inside_pseudo(span) {
+                    continue;
+                }
+                let (cs, ce) = clauses.range(clauses.of(span.start));
+                let (start, end) = if role == CueRole::Preceding {
+                    let i = terminators.partition_point(|t| t.start < span.end);
+                    let mut end = terminators.get(i).map_or(ce, |t| t.start.min(ce));
+                    if let Some(w) = cue.window {
+                        end = end.min(span.end + w);
+                    }
+                    (span.end, end)
+                } else {
+                    let i = terminators.partition_point(|t| t.end <= span.start);
+                    let mut start = cs;
+                    if let Some(t) = i.checked_sub(1).and_then(|i| terminators.get(i)) {
+                        start = start.max(t.end);
+                    }
+                    if let Some(w) = cue.window {
+                        start = start.max(span.start.saturating_sub(w));
+                    }
+                    (start, span.start)
+                };
+                if start < end {
+                    ranges.push((start, end));
+                }
+            }
         }
+        if ranges.is_empty() {
+            continue;
+        }
+        ranges.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+        for (s, e) in ranges {
+            match merged.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        out.push(Coverage { kind: cue.kind, routes: cue.routes, ranges: merged });
     }
-    scopes
+    out
 }
 
-fn flags_of(span: CharSpan, routes: u8, scopes: &[Scope]) -> Flags {
+fn flags_of(span: CharSpan, routes: u8, scopes: &[Coverage]) -> Flags {
     let mut f = Flags::default();
     for s in scopes {
-        if s.routes & routes == 0 || span.start < s.start || span.start >= s.end {
+        if s.routes & routes == 0 || !s.covers(span.start) {
             continue;
         }
         match s.kind {
@@ -220,7 +249,7 @@ fn evaluate(
     hits: &[Hit],
     norm: &Normalized,
     clauses: &Clauses,
-    scopes: &[Scope],
+    scopes: &[Coverage],
 ) -> Option<Fired> {
     let rule = &rules.rules[idx];
     let cond = &rule.cond;
@@ -231,7 +260,7 @@ fn evaluate(
     if !unless.is_empty() && !rule.unless.clause_scope {
         return None;
     }
-    let any: Vec<CharSpan> = hits.iter().filter(|h| h.slot == 0).filter(usable).map(|h| h.span).collect();
+    let mut any: Vec<CharSpan> = hits.iter().filter(|h| h.slot == 0).filter(usable).map(|h| h.span).collect();
     let mut groups: Vec<Vec<CharSpan>> = vec![Vec::new(); cond.groups];
     for h in hits.iter().filter(|h| h.slot != 0 && h.slot != UNLESS).filter(usable) {
         if let Some(g) = groups.get_mut(h.slot as usize - 1) {
@@ -244,6 +273,10 @@ fn evaluate(
 
     // Candidate instances: one span per condition, anchored on `any` (or the
     // first group), the nearest hit of each other group within the limits.
+    any.truncate(MAX_CANDIDATES);
+    for g in &mut groups {
+        g.truncate(MAX_CANDIDATES);
+    }
     let anchors: &[CharSpan] = if cond.has_any { &any } else { groups.first().map_or(&[], Vec::as_slice) };
     let rest: &[Vec<CharSpan>] = if cond.has_any { &groups } else { groups.get(1..).unwrap_or(&[]) };
     let mut best: Option<(Vec<CharSpan>, Flags)> = None;

@@ -88,6 +88,9 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
     if raw.manifest.version.trim().is_empty() {
         problems.push(&raw.dir.join("fenliu.yaml"), None, Some("version"), "the version is empty".into());
     }
+    for (file, id) in &raw.unknown_disables {
+        problems.push(file, None, Some("disable"), format!("`disable` names rule `{id}`, which the base does not have"));
+    }
     let (policy, cues) = compile_policy(&raw.policy, &mut pats, &mut problems);
 
     // Ids first, so `suppresses` can refer forward.

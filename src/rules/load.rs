@@ -44,6 +44,8 @@ pub struct RawRuleSet {
     pub files: Vec<PathBuf>,
     /// SHA-256 over the files' names and contents.
     pub digest: String,
+    /// Overlay `disable` entries that named no base rule (file, id).
+    pub unknown_disables: Vec<(PathBuf, String)>,
 }
 
 const MANIFEST: &str = "fenliu.yaml";
@@ -227,9 +229,10 @@ fn load_layer(
                 user_words: layer.user_words,
                 files: layer.files,
                 digest: String::new(),
+                unknown_disables: Vec::new(),
             })
         }
-        Some(base) => Some(apply_overlay(base, layer, dir, problems)),
+        Some(base) => Some(apply_overlay(base, layer, dir)),
     }
 }
 
@@ -252,16 +255,14 @@ impl RawRuleSet {
     }
 }
 
-fn apply_overlay(mut base: RawRuleSet, layer: LayerParts, dir: &Path, problems: &mut Vec<Problem>) -> RawRuleSet {
+fn apply_overlay(mut base: RawRuleSet, layer: LayerParts, dir: &Path) -> RawRuleSet {
     let manifest_file = dir.join(MANIFEST);
     for id in &layer.manifest.disable {
         let before = base.rules.len();
         base.rules.retain(|r| &r.value.id != id);
         if base.rules.len() == before {
-            problems.push(
-                Problem::new(&manifest_file, format!("`disable` names rule `{id}`, which the base does not have"))
-                    .field("disable"),
-            );
+            // Reported by compile, with the rest of the semantic problems.
+            base.unknown_disables.push((manifest_file.clone(), id.clone()));
         }
     }
     for rule in layer.rules {

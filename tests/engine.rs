@@ -189,3 +189,12 @@ fn no_caller_means_no_history() {
     assert_eq!(d.explanation.repeat.status, HistoryStatus::NoCaller);
     assert!(!h.contains("n1").unwrap());
 }
+
+#[test]
+fn regex_only_rules_run_behind_their_literal() {
+    let d = minimal().classify_text("我的车牌瓊Ａ12345丢了要补办");
+    assert_eq!((d.route, d.category.as_str()), (Route::Police, "vehicle-admin"), "{}", d.explanation.decided_by);
+    let span = &d.explanation.hits[0].spans[0];
+    assert!(span.text.starts_with("瓊Ａ12345"), "{}", span.text);
+    assert_eq!(minimal().classify_text("车牌补办").route, Route::NonPolice);
+}

@@ -65,7 +65,7 @@ fn the_minimal_fixture_loads() {
     let (_tmp, rules) = fixture_copy();
     let set = load_rule_set(&rules).unwrap();
     assert_eq!(set.version, "test-1");
-    assert_eq!(set.rules.len(), 5);
+    assert_eq!(set.rules.len(), 6);
 }
 
 #[test]

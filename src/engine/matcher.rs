@@ -6,7 +6,7 @@
 //! behind one `RegexSet` pass).
 
 use crate::rules::{CueKind, CueRole, RuleSet, Use};
-use crate::text::{normalize, Clauses, Normalized};
+use crate::text::{normalize, Clauses, Normalized, Token};
 
 /// A span of the normalized text, in characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,8 +83,8 @@ impl Fired {
 pub struct Analysis {
     pub norm: Normalized,
     pub clauses: Clauses,
-    /// Tokens of the normalized text, as strings.
-    pub tokens: Vec<String>,
+    /// Tokens of the normalized text (byte ranges of `norm.text`).
+    pub tokens: Vec<Token>,
     /// Route rules and appeal-type rules that fired, by rule index.
     pub fired: Vec<Fired>,
     /// Danger cues found (for the fallback).
@@ -104,6 +104,13 @@ struct Hit {
 
 const UNLESS: u16 = u16::MAX;
 
+impl Analysis {
+    /// The tokens as strings of the normalized text.
+    pub fn token_strs(&self) -> impl Iterator<Item = &str> {
+        self.tokens.iter().map(|t| &self.norm.text[t.start..t.end])
+    }
+}
+
 /// Runs the whole matching stage.
 pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
     let norm = normalize(text);
@@ -114,12 +121,12 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
         boundary[t.start] = true;
         boundary[t.end] = true;
     }
-    let tokens: Vec<String> = toks.iter().map(|t| norm.text[t.start..t.end].to_string()).collect();
 
     let mut hits: Vec<Hit> = Vec::new();
     let mut cue_hits: Vec<(u16, CueRole, CharSpan)> = Vec::new();
     let mut danger = Vec::new();
     let mut new_fact = false;
+    let mut gated: Vec<usize> = Vec::new();
     for m in rules.automaton.find_overlapping_iter(&norm.text) {
         let span = CharSpan { start: norm.char_at_byte(m.start()), end: norm.char_at_byte(m.end()) };
         let on_tokens = boundary[m.start()] && boundary[m.end()];
@@ -131,6 +138,7 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
                 Use::Cue(c, role) => cue_hits.push((c, role, span)),
                 Use::Danger => danger.push(span),
                 Use::NewFact => new_fact = true,
+                Use::RegexGate(r) => gated.push(r as usize),
             }
         }
     }
@@ -142,21 +150,30 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
     while i < hits.len() {
         let rule = hits[i].rule;
         let j = hits[i..].iter().position(|h| h.rule != rule).map_or(hits.len(), |p| i + p);
-        if let Some(f) = evaluate(rules, rule as usize, &hits[i..j], &norm, &clauses, &scopes) {
-            fired.push(f);
-        }
-        i = j;
-    }
-    if !rules.regex_only.is_empty() {
-        for k in rules.regex_only_set.matches(&norm.text).iter() {
-            let rule = rules.regex_only[k];
-            if let Some(f) = evaluate(rules, rule as u32 as usize, &[], &norm, &clauses, &scopes) {
+        if !rules.rules[rule as usize].cond.is_regex_only() {
+            if let Some(f) = evaluate(rules, rule as usize, &hits[i..j], &norm, &clauses, &scopes) {
                 fired.push(f);
             }
         }
+        i = j;
+    }
+    // Regex-only rules: those whose gate literal was found, and the ungated
+    // ones the set says match.
+    gated.sort_unstable();
+    gated.dedup();
+    if !rules.regex_only.is_empty() {
+        gated.extend(rules.regex_only_set.matches(&norm.text).iter().map(|k| rules.regex_only[k]));
+    }
+    for rule in gated {
+        // Unless-hits of a regex-only rule are in `hits` too.
+        let from = hits.partition_point(|h| (h.rule as usize) < rule);
+        let to = hits.partition_point(|h| (h.rule as usize) <= rule);
+        if let Some(f) = evaluate(rules, rule, &hits[from..to], &norm, &clauses, &scopes) {
+            fired.push(f);
+        }
     }
     apply_suppression(rules, &mut fired);
-    Analysis { norm, clauses, tokens, fired, danger, new_fact }
+    Analysis { norm, clauses, tokens: toks, fired, danger, new_fact }
 }
 
 /// Turns cue hits into coverage, NegEx style: a preceding cue reaches

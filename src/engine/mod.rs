@@ -69,7 +69,7 @@ impl Classifier {
         let analysis = analyze(&self.rules, &appeal.text);
         let policy = &self.rules.policy.repeat;
         let at = appeal.received_at.unwrap_or(now);
-        let signature = Signature::from_tokens(analysis.tokens.iter().map(String::as_str), &policy.ignore_words);
+        let signature = Signature::from_tokens(analysis.token_strs(), &policy.ignore_words);
         let mut repeat = RepeatEvidence {
             status: HistoryStatus::NoCaller,
             earlier: Vec::new(),

@@ -159,8 +159,25 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
     }
     let rules: Vec<Rule> = rules.into_iter().flatten().collect();
 
+    // Regex-only rules run when the automaton finds one of the literals
+    // their regexes must start or end with; the rest go into one set.
+    let mut regex_only = Vec::new();
+    for (i, r) in rules.iter().enumerate() {
+        if !r.cond.is_regex_only() {
+            continue;
+        }
+        match regex_gates(&r.cond.regex) {
+            Some(literals) => {
+                for lit in literals {
+                    pats.add(&lit, Use::RegexGate(i as u32));
+                }
+            }
+            None => regex_only.push(i),
+        }
+    }
     let automaton = match AhoCorasickBuilder::new()
         .match_kind(MatchKind::Standard)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(&pats.patterns)
     {
         Ok(a) => a,
@@ -171,12 +188,6 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
             )]))
         }
     };
-    let regex_only: Vec<usize> = rules
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| !r.cond.has_any && r.cond.groups == 0 && !r.cond.regex.is_empty())
-        .map(|(i, _)| i)
-        .collect();
     let alternatives: Vec<String> = regex_only
         .iter()
         .map(|&i| {
@@ -380,6 +391,35 @@ fn compile_policy(policy: &Located<RawPolicy>, pats: &mut Patterns, problems: &m
         rule_appeal_type_priority: p.rule_appeal_type_priority,
     };
     (policy, cues)
+}
+
+/// Literals that every match of one of `regexes` starts with (or ends
+/// with), if there is a finite set of them that survives normalization
+/// unchanged; `None` means the regexes must run on every appeal.
+fn regex_gates(regexes: &[Regex]) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let mut all = Vec::new();
+    for re in regexes {
+        let hir = regex_syntax::parse(re.as_str()).ok()?;
+        let usable = |kind| {
+            let seq = Extractor::new().kind(kind).extract(&hir);
+            let lits: Vec<String> = seq
+                .literals()?
+                .iter()
+                .map(|l| String::from_utf8(l.as_bytes().to_vec()).ok())
+                .collect::<Option<Vec<_>>>()?;
+            let ok = !lits.is_empty()
+                && lits.iter().all(|l| !l.is_empty() && crate::text::normalize(l).text == *l);
+            ok.then_some(lits)
+        };
+        let pre = usable(ExtractKind::Prefix);
+        let suf = usable(ExtractKind::Suffix);
+        // The longer shortest literal gates best.
+        let shortest = |v: &Option<Vec<String>>| v.as_ref().map_or(0, |v| v.iter().map(|l| l.chars().count()).min().unwrap_or(0));
+        let best = if shortest(&suf) > shortest(&pre) { suf } else { pre };
+        all.extend(best?);
+    }
+    Some(all)
 }
 
 /// Checks and registers a condition's keywords; returns the compiled form.

@@ -132,6 +132,13 @@ pub(crate) struct Condition {
     pub tokens: bool,
 }
 
+impl Condition {
+    /// Only regexes: no keyword to find the rule by.
+    pub fn is_regex_only(&self) -> bool {
+        !self.has_any && self.groups == 0 && !self.regex.is_empty()
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Unless {
     pub regex: Vec<Regex>,
@@ -147,6 +154,8 @@ pub(crate) enum Use {
     Cue(u16, CueRole),
     Danger,
     NewFact,
+    /// A literal every match of the rule's regex starts (or ends) with.
+    RegexGate(u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,7 +246,8 @@ pub struct RuleSet {
     /// The pattern strings, for lints and explanations.
     pub(crate) patterns: Vec<String>,
     pub(crate) cues: Vec<Cue>,
-    /// Rules with regexes and no keywords: checked on every appeal.
+    /// Rules with regexes and no keywords whose regexes have no literal to
+    /// gate them: checked on every appeal, behind one `RegexSet` pass.
     pub(crate) regex_only: Vec<usize>,
     pub(crate) regex_only_set: RegexSet,
 }

@@ -57,6 +57,10 @@ enum Fold {
 }
 
 fn fold(c: char) -> Fold {
+    // Ideographs are most of every appeal: decide them first.
+    if is_cjk(c) {
+        return Fold::Keep(c);
+    }
     match c {
         // Full-width ASCII variants and the ideographic space.
         '\u{FF01}'..='\u{FF5E}' => fold_ascii(char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)),
@@ -95,6 +99,55 @@ pub(crate) fn is_cjk(c: char) -> bool {
         | '\u{20000}'..='\u{2EBEF}' | '\u{3007}')
 }
 
+/// Characters fast2s converts by their neighbours (and 著, fixed here).
+/// Sorted, for a binary search.
+const CONTEXTUAL: &[char] = &['乾', '兒', '夥', '幺', '於', '畫', '瞭', '苧', '著', '藉', '覆', '讎', '鍾', '闔', '麽'];
+
+const TABLE_START: u32 = 0x3400;
+const TABLE_END: u32 = 0xFAFF;
+
+/// Traditional characters and their simplified forms, built once from
+/// fast2s's own mapping: a bitset (6 KiB, cache-resident) says which
+/// characters change, a sorted list says into what. Most characters of an
+/// appeal are simplified already and cost one bit test.
+struct T2s {
+    changes: Vec<u64>,
+    pairs: Vec<(char, char)>,
+}
+
+fn t2s() -> &'static T2s {
+    static TABLE: std::sync::OnceLock<T2s> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut changes = vec![0u64; ((TABLE_END - TABLE_START) as usize) / 64 + 1];
+        let mut pairs = Vec::new();
+        let mut buf = [0u8; 4];
+        for u in TABLE_START..=TABLE_END {
+            let Some(ch) = char::from_u32(u) else { continue };
+            let to = fast2s::convert(ch.encode_utf8(&mut buf)).chars().next().unwrap_or(ch);
+            if to != ch {
+                let i = (u - TABLE_START) as usize;
+                changes[i / 64] |= 1 << (i % 64);
+                pairs.push((ch, to));
+            }
+        }
+        T2s { changes, pairs }
+    })
+}
+
+/// Traditional to simplified, one character.
+fn simplify_char(c: char) -> char {
+    let code = c as u32;
+    if !(TABLE_START..=TABLE_END).contains(&code) {
+        return c;
+    }
+    let t = t2s();
+    let i = (code - TABLE_START) as usize;
+    if t.changes[i / 64] & (1 << (i % 64)) == 0 {
+        return c;
+    }
+    t.pairs.binary_search_by_key(&c, |p| p.0).map_or(c, |k| t.pairs[k].1)
+}
+
 /// 著 is both a simplified character (著名, 显著) and the traditional form of
 /// 着 (著火, 睡著, 拿著). A character table keeps it as 著, so the verb forms
 /// callers write in traditional text are fixed here, from the neighbours.
@@ -123,23 +176,33 @@ fn fix_zhe(mut chars: Vec<char>) -> Vec<char> {
 /// assert_eq!(n.to_original(3, 4), (4, 5));
 /// ```
 pub fn normalize(original: &str) -> Normalized {
-    // fast2s maps character to character (with a little context), so the
-    // simplified string lines up with the original one character for one.
-    let simplified = fast2s::convert(original);
-    let orig_chars: Vec<char> = original.chars().collect();
-    let simp_chars: Vec<char> = if simplified.chars().count() == orig_chars.len() {
-        simplified.chars().collect()
-    } else {
-        orig_chars.clone()
+    // fast2s maps character to character (with a little context for a few
+    // characters), so the simplified text lines up with the original one
+    // character for one. The common case is a table lookup per character;
+    // texts holding one of the context-sensitive characters take fast2s's
+    // own path.
+    let contextual = |c: char| c >= '\u{4E00}' && CONTEXTUAL.binary_search(&c).is_ok();
+    let slow: Option<Vec<char>> = original.chars().any(contextual).then(|| {
+        let simplified = fast2s::convert(original);
+        let chars: Vec<char> = if simplified.chars().count() == original.chars().count() {
+            simplified.chars().collect()
+        } else {
+            original.chars().collect()
+        };
+        fix_zhe(chars)
+    });
+    let simp = |i: usize, c: char| match &slow {
+        Some(v) => v.get(i).copied().unwrap_or(c),
+        None => simplify_char(c),
     };
-
-    let simp_chars = fix_zhe(simp_chars);
     let mut text = String::with_capacity(original.len());
-    let mut char_to_orig: Vec<u32> = Vec::with_capacity(orig_chars.len());
+    let mut char_to_orig: Vec<u32> = Vec::with_capacity(original.len() / 2);
     let mut pending_space: Option<usize> = None;
     let mut last: Option<char> = None;
-    for (i, &c) in simp_chars.iter().enumerate() {
-        match fold(c) {
+    let mut orig_len = 0;
+    for (i, c) in original.chars().enumerate() {
+        orig_len = i + 1;
+        match fold(simp(i, c)) {
             Fold::Drop => {}
             Fold::Space => {
                 if last.is_some() && pending_space.is_none() {
@@ -175,7 +238,7 @@ pub fn normalize(original: &str) -> Normalized {
         text,
         byte_to_char,
         char_to_orig,
-        orig_len: orig_chars.len(),
+        orig_len,
     }
 }
 
@@ -223,6 +286,11 @@ mod tests {
         let byte = n.text.find('火').unwrap_or_default();
         assert_eq!(n.char_at_byte(byte), 3);
         assert_eq!(n.char_at_byte(n.text.len()), 5);
+    }
+
+    #[test]
+    fn contextual_characters_are_sorted() {
+        assert!(CONTEXTUAL.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

@@ -25,4 +25,5 @@ pub mod engine;
 pub mod eval;
 pub mod history;
 pub mod rules;
+pub mod server;
 pub mod text;

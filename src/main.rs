@@ -14,7 +14,11 @@ use fenliu::history::{parse_rfc3339, MemoryStore};
 use fenliu::rules::load_rule_set;
 
 #[derive(Parser)]
-#[command(name = "fenliu", version, about = "Routes Chinese citizen appeals and explains why")]
+#[command(
+    name = "fenliu",
+    version,
+    about = "Routes Chinese citizen appeals and explains why"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -32,6 +36,27 @@ enum Command {
         /// The rule-set directory.
         #[arg(long, env = "FENLIU_RULES", default_value = "rules")]
         rules: PathBuf,
+    },
+    /// Run the HTTP service (agents' API, reload, health, metrics).
+    Serve {
+        /// Address to listen on [env: FENLIU_ADDR; default 127.0.0.1:8080].
+        #[arg(long)]
+        addr: Option<std::net::SocketAddr>,
+        /// Where state lives [env: FENLIU_DATA_DIR; default ./data].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// The rule-set directory [env: FENLIU_RULES; default ./rules].
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Reload the rule set when its files change (validated and tested first).
+        #[arg(long)]
+        watch: bool,
+        /// Run without API keys, admin routes included. Never in production.
+        #[arg(long)]
+        dev: bool,
+        /// A TOML config file; flags override environment variables, which override it [env: FENLIU_CONFIG].
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Validate the rule set and run every rule's examples.
     Check {
@@ -56,7 +81,26 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Classify { text, input, rules } => classify(text, input, &rules),
         Command::Check { rules } => check(&rules),
-        Command::Eval { corpus, rules, json } => eval(&corpus, &rules, json),
+        Command::Serve {
+            addr,
+            data_dir,
+            rules,
+            watch,
+            dev,
+            config,
+        } => serve(fenliu::server::Flags {
+            addr,
+            data_dir,
+            rules,
+            watch,
+            dev,
+            config,
+        }),
+        Command::Eval {
+            corpus,
+            rules,
+            json,
+        } => eval(&corpus, &rules, json),
     };
     match result {
         Ok(code) => code,
@@ -93,7 +137,8 @@ fn classify(text: Option<String>, input: Option<PathBuf>, rules: &Path) -> Resul
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if let Some(path) = input {
-        let file = std::fs::File::open(&path).with_context(|| format!("cannot open `{}`", path.display()))?;
+        let file = std::fs::File::open(&path)
+            .with_context(|| format!("cannot open `{}`", path.display()))?;
         let history = MemoryStore::new();
         let mut failed = false;
         for (i, line) in std::io::BufReader::new(file).split(b'\n').enumerate() {
@@ -113,14 +158,25 @@ fn classify(text: Option<String>, input: Option<PathBuf>, rules: &Path) -> Resul
                 }
             }
         }
-        return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
+        return Ok(if failed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
     }
     let text = match text {
         Some(t) => t,
         None => {
             let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf).context("cannot read stdin")?;
-            String::from_utf8(buf).map_err(|e| anyhow::anyhow!("stdin is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))?
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .context("cannot read stdin")?;
+            String::from_utf8(buf).map_err(|e| {
+                anyhow::anyhow!(
+                    "stdin is not valid UTF-8 (byte {})",
+                    e.utf8_error().valid_up_to()
+                )
+            })?
         }
     };
     if text.trim().is_empty() {
@@ -142,13 +198,83 @@ fn parse_input(line: &[u8]) -> std::result::Result<Appeal, String> {
         #[serde(default)]
         received_at: Option<String>,
     }
-    let text = std::str::from_utf8(line).map_err(|e| format!("not valid UTF-8 at byte {}", e.valid_up_to()))?;
+    let text = std::str::from_utf8(line)
+        .map_err(|e| format!("not valid UTF-8 at byte {}", e.valid_up_to()))?;
     let i: Input = serde_json::from_str(text).map_err(|e| e.to_string())?;
     if i.text.trim().is_empty() {
         return Err(format!("record `{}` has an empty `text`", i.id));
     }
-    let received_at = i.received_at.as_deref().map(parse_rfc3339).transpose().map_err(|e| e.to_string())?;
-    Ok(Appeal { id: Some(i.id), text: i.text, caller: i.caller, received_at })
+    let received_at = i
+        .received_at
+        .as_deref()
+        .map(parse_rfc3339)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    Ok(Appeal {
+        id: Some(i.id),
+        text: i.text,
+        caller: i.caller,
+        received_at,
+    })
+}
+
+fn serve(flags: fenliu::server::Flags) -> Result<ExitCode> {
+    use fenliu::server::{load_checked, run, shutdown_signal, AppState, Config};
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FENLIU_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = Config::resolve(&flags, &|k| std::env::var(k).ok())?;
+    if config.dev {
+        eprintln!("**************************************************************");
+        eprintln!("* fenliu is running with --dev: NO API KEYS ARE CHECKED, and *");
+        eprintln!("* anyone who reaches this port can reload the rules.         *");
+        eprintln!("**************************************************************");
+        tracing::warn!("--dev: authentication is off");
+    } else if config.api_keys.is_empty() {
+        bail!("no API keys: set FENLIU_API_KEYS (comma-separated) or `api_keys` in the config file, or run with --dev");
+    }
+    if !config.dev && config.admin_token.is_none() {
+        tracing::warn!(
+            "no admin token (FENLIU_ADMIN_TOKEN): POST /v1/ruleset/reload will refuse every caller"
+        );
+    }
+    let loaded = match load_checked(&config) {
+        Ok(l) => l,
+        Err(e) => bail!(
+            "cannot start: the rule set in `{}` is not valid:\n{e}",
+            config.rules.display()
+        ),
+    };
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory `{}`",
+            config.data_dir.display()
+        )
+    })?;
+    let history: std::sync::Arc<dyn fenliu::history::HistoryStore> =
+        std::sync::Arc::new(MemoryStore::new());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.addr))?;
+        let local = listener.local_addr()?;
+        let version = loaded.classifier.rules().version.clone();
+        let state = std::sync::Arc::new(AppState::new(config, loaded, history));
+        // Tests and scripts read this line for the port.
+        println!("fenliu listening on http://{local} (rule set {version})");
+        tracing::info!(%local, %version, "listening");
+        run(listener, state, shutdown_signal()).await?;
+        tracing::info!("stopped");
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(rules: &Path) -> Result<ExitCode> {
@@ -160,9 +286,19 @@ fn check(rules: &Path) -> Result<ExitCode> {
         }
     };
     let problems = check_examples(&set);
-    let examples: usize = set.rules.iter().map(|r| r.examples.matches.len() + r.examples.no_match.len()).sum();
+    let examples: usize = set
+        .rules
+        .iter()
+        .map(|r| r.examples.matches.len() + r.examples.no_match.len())
+        .sum();
     if problems.is_empty() {
-        println!("rule set {} ({}): {} rules, {} examples, all pass", set.version, &set.digest[..12.min(set.digest.len())], set.rules.len(), examples);
+        println!(
+            "rule set {} ({}): {} rules, {} examples, all pass",
+            set.version,
+            &set.digest[..12.min(set.digest.len())],
+            set.rules.len(),
+            examples
+        );
         Ok(ExitCode::SUCCESS)
     } else {
         for p in &problems {
@@ -178,7 +314,10 @@ fn eval(corpus: &[PathBuf], rules: &Path, json: bool) -> Result<ExitCode> {
     let (records, skipped) = read_corpus(corpus)?;
     let bar = (records.len() >= 500 && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(records.len() as u64);
-        b.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
         b
     });
     let e = evaluate(&c, &records, skipped, |n| {
@@ -189,7 +328,11 @@ fn eval(corpus: &[PathBuf], rules: &Path, json: bool) -> Result<ExitCode> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let out = if json { serde_json::to_string_pretty(&e)? + "\n" } else { render_text(&e) };
+    let out = if json {
+        serde_json::to_string_pretty(&e)? + "\n"
+    } else {
+        render_text(&e)
+    };
     write_stdout(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

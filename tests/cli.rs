@@ -41,10 +41,29 @@ fn eval_json_has_the_agreed_keys_and_counts_bad_lines() {
         ),
     )
     .unwrap();
-    let (code, out, err) = run(&["eval", "--json", "--rules", MINIMAL, "--corpus", corpus.to_str().unwrap()], b"");
+    let (code, out, err) = run(
+        &[
+            "eval",
+            "--json",
+            "--rules",
+            MINIMAL,
+            "--corpus",
+            corpus.to_str().unwrap(),
+        ],
+        b"",
+    );
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    for key in ["records", "accuracy", "macro_f1", "per_route", "confusion", "misrouted", "appeal_type_accuracy", "handoff_accuracy"] {
+    for key in [
+        "records",
+        "accuracy",
+        "macro_f1",
+        "per_route",
+        "confusion",
+        "misrouted",
+        "appeal_type_accuracy",
+        "handoff_accuracy",
+    ] {
         assert!(v.get(key).is_some(), "missing `{key}` in {out}");
     }
     assert_eq!(v["records"], 4);
@@ -68,8 +87,21 @@ fn eval_json_has_the_agreed_keys_and_counts_bad_lines() {
 fn eval_text_report_names_misrouted_records() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("c.jsonl");
-    std::fs::write(&corpus, "{\"id\":\"q1\",\"text\":\"工地太吵\",\"route\":\"police\"}\n").unwrap();
-    let (code, out, _) = run(&["eval", "--rules", MINIMAL, "--corpus", corpus.to_str().unwrap()], b"");
+    std::fs::write(
+        &corpus,
+        "{\"id\":\"q1\",\"text\":\"工地太吵\",\"route\":\"police\"}\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(
+        &[
+            "eval",
+            "--rules",
+            MINIMAL,
+            "--corpus",
+            corpus.to_str().unwrap(),
+        ],
+        b"",
+    );
     assert_eq!(code, 0);
     assert!(out.contains("macro-F1"), "{out}");
     assert!(out.contains("q1 gold police predicted non-police"), "{out}");
@@ -95,12 +127,26 @@ fn classify_input_streams_one_decision_per_record_in_order() {
         "{\"id\":\"a\",\"text\":\"工地太吵\"}\n{\"id\":\"b\",\"text\":\"楼下着火了\"}\nnot json\n{\"id\":\"c\",\"text\":\"电动车被偷了\"}\n",
     )
     .unwrap();
-    let (code, out, err) = run(&["classify", "--rules", MINIMAL, "--input", input.to_str().unwrap()], b"");
+    let (code, out, err) = run(
+        &[
+            "classify",
+            "--rules",
+            MINIMAL,
+            "--input",
+            input.to_str().unwrap(),
+        ],
+        b"",
+    );
     assert_eq!(code, 1, "a skipped record makes the exit code 1");
     assert!(err.contains(":3: skipped"), "{err}");
     let ids: Vec<String> = out
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(ids, ["a", "b", "c"]);
 }
@@ -137,7 +183,114 @@ fn check_passes_on_good_rules_and_fails_on_a_failing_example() {
     .unwrap();
     let (code, _, err) = run(&["check", "--rules", rules.to_str().unwrap()], b"");
     assert_eq!(code, 1);
-    assert!(err.contains("rule `non-police.noise`: field `examples.match`: example does not match: `狗叫得厉害`"), "{err}");
-    assert!(err.contains("example matches but must not: `工地太吵`"), "{err}");
+    assert!(
+        err.contains(
+            "rule `non-police.noise`: field `examples.match`: example does not match: `狗叫得厉害`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("example matches but must not: `工地太吵`"),
+        "{err}"
+    );
     assert!(err.contains("2 of 2 examples fail"), "{err}");
+}
+
+#[test]
+fn serve_runs_the_real_binary_and_stops_cleanly_on_sigterm() {
+    use std::io::BufRead;
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--dev",
+            "--addr",
+            "127.0.0.1:0",
+            "--rules",
+            MINIMAL,
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let v: serde_json::Value = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("http://{addr}/v1/classify"))
+            .json(&serde_json::json!({"text": "楼下着火了"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(v["route"], "emergency");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("NO API KEYS ARE CHECKED"), "{stderr}");
+    assert!(
+        !stderr.contains("楼下着火了"),
+        "appeal text must not be logged at info level"
+    );
+}
+
+#[test]
+fn serve_refuses_to_start_without_keys_or_with_bad_rules() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path().to_str().unwrap();
+    let (code, _, err) = run(
+        &[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--rules",
+            MINIMAL,
+            "--data-dir",
+            d,
+        ],
+        b"",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("no API keys"), "{err}");
+    let (code, _, err) = run(
+        &[
+            "serve",
+            "--dev",
+            "--addr",
+            "127.0.0.1:0",
+            "--rules",
+            "tests/golden",
+            "--data-dir",
+            d,
+        ],
+        b"",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("not valid"), "{err}");
 }

@@ -19,15 +19,39 @@ macro_rules! route {
 }
 
 route!(fire_counts, "楼下着火了，好大的烟", Route::Emergency);
-route!(negated_fire_does_not_count, "不是着火，是邻居家在做饭", Route::NonPolice);
-route!(hypothetical_fire_does_not_count, "如果着火了该打什么电话", Route::NonPolice);
-route!(past_fire_does_not_count, "去年楼下着火过一次", Route::NonPolice);
-route!(terminator_ends_the_scope, "没有噪音，但是楼下着火了", Route::Emergency);
-route!(emergency_beats_noise, "工地太吵，刚才还冒烟了", Route::Emergency);
+route!(
+    negated_fire_does_not_count,
+    "不是着火，是邻居家在做饭",
+    Route::NonPolice
+);
+route!(
+    hypothetical_fire_does_not_count,
+    "如果着火了该打什么电话",
+    Route::NonPolice
+);
+route!(
+    past_fire_does_not_count,
+    "去年楼下着火过一次",
+    Route::NonPolice
+);
+route!(
+    terminator_ends_the_scope,
+    "没有噪音，但是楼下着火了",
+    Route::Emergency
+);
+route!(
+    emergency_beats_noise,
+    "工地太吵，刚才还冒烟了",
+    Route::Emergency
+);
 route!(keywords_from_a_file, "我的电动车被偷了", Route::Police);
 route!(noise_alone_is_non_police, "隔壁工地太吵", Route::NonPolice);
 route!(traditional_characters_match, "樓下著火了", Route::Emergency);
-route!(noise_between_characters_is_ignored, "楼下着~ 火了", Route::Emergency);
+route!(
+    noise_between_characters_is_ignored,
+    "楼下着~ 火了",
+    Route::Emergency
+);
 
 #[test]
 fn spans_point_into_the_original_text() {
@@ -38,8 +62,15 @@ fn spans_point_into_the_original_text() {
     let span = &hit.spans[0];
     assert_eq!(span.text, "著火");
     let chars: Vec<char> = text.chars().collect();
-    assert_eq!(chars[span.start..span.end].iter().collect::<String>(), "著火");
-    assert!(d.explanation.decided_by.contains("emergency.fire"), "{}", d.explanation.decided_by);
+    assert_eq!(
+        chars[span.start..span.end].iter().collect::<String>(),
+        "著火"
+    );
+    assert!(
+        d.explanation.decided_by.contains("emergency.fire"),
+        "{}",
+        d.explanation.decided_by
+    );
     assert_eq!(d.ruleset.version, "test-1");
     assert_eq!(d.ruleset.digest.len(), 64);
 }
@@ -47,7 +78,12 @@ fn spans_point_into_the_original_text() {
 #[test]
 fn negated_hits_are_listed_but_not_counted() {
     let d = minimal().classify_text("没有着火，就是工地太吵");
-    let fire = d.explanation.hits.iter().find(|h| h.rule == "emergency.fire").unwrap();
+    let fire = d
+        .explanation
+        .hits
+        .iter()
+        .find(|h| h.rule == "emergency.fire")
+        .unwrap();
     assert!(fire.negated && !fire.counted);
     assert_eq!(d.route, Route::NonPolice);
     assert_eq!(d.category, "noise");
@@ -66,7 +102,11 @@ fn danger_cues_lean_to_the_police() {
     let d = minimal().classify_text("救命啊快来人");
     assert_eq!(d.route, Route::Police);
     assert!(d.review);
-    assert!(d.explanation.decided_by.contains("疑警从有"), "{}", d.explanation.decided_by);
+    assert!(
+        d.explanation.decided_by.contains("疑警从有"),
+        "{}",
+        d.explanation.decided_by
+    );
 }
 
 #[test]
@@ -77,19 +117,31 @@ fn appeal_type_comes_from_cue_rules_over_the_rule_default() {
     assert_eq!(d.appeal_type, "投诉");
     // Emergencies are always calls for help.
     let d = minimal().classify_text("请问楼下着火了怎么办");
-    assert_eq!((d.route, d.appeal_type.as_str()), (Route::Emergency, "求助"));
+    assert_eq!(
+        (d.route, d.appeal_type.as_str()),
+        (Route::Emergency, "求助")
+    );
 }
 
 #[test]
 fn confidence_is_a_probability() {
     for text in ["楼下着火了", "工地太吵", "你好", "工地太吵，还冒烟"] {
         let d = minimal().classify_text(text);
-        assert!((0.0..=1.0).contains(&d.confidence), "{text}: {}", d.confidence);
+        assert!(
+            (0.0..=1.0).contains(&d.confidence),
+            "{text}: {}",
+            d.confidence
+        );
     }
 }
 
 fn appeal(id: &str, caller: &str, minutes: i64, text: &str) -> Appeal {
-    Appeal { id: Some(id.into()), text: text.into(), caller: Some(caller.into()), received_at: Some(at(minutes)) }
+    Appeal {
+        id: Some(id.into()),
+        text: text.into(),
+        caller: Some(caller.into()),
+        received_at: Some(at(minutes)),
+    }
 }
 
 const DAY: i64 = 24 * 60;
@@ -99,10 +151,23 @@ fn the_third_near_duplicate_is_a_repeat() {
     let c = minimal();
     let h = MemoryStore::new();
     let d1 = c.classify(&appeal("a1", "p1", 0, "幸福小区旁边工地晚上太吵"), &h, 0);
-    let d2 = c.classify(&appeal("a2", "p1", 3 * DAY, "幸福小区工地又太吵了，晚上睡不着"), &h, 0);
-    let d3 = c.classify(&appeal("a3", "p1", 6 * DAY, "还是幸福小区那个工地，太吵"), &h, 0);
+    let d2 = c.classify(
+        &appeal("a2", "p1", 3 * DAY, "幸福小区工地又太吵了，晚上睡不着"),
+        &h,
+        0,
+    );
+    let d3 = c.classify(
+        &appeal("a3", "p1", 6 * DAY, "还是幸福小区那个工地，太吵"),
+        &h,
+        0,
+    );
     assert_eq!((d1.route, d2.route), (Route::NonPolice, Route::NonPolice));
-    assert_eq!(d3.route, Route::IrrationalRepeat, "{}", d3.explanation.decided_by);
+    assert_eq!(
+        d3.route,
+        Route::IrrationalRepeat,
+        "{}",
+        d3.explanation.decided_by
+    );
     assert_eq!(d3.category, "repeat");
     assert_eq!(d3.explanation.repeat.earlier.len(), 2);
     assert!(d3.explanation.repeat.recorded);
@@ -126,7 +191,11 @@ fn the_window_is_thirty_days() {
     let h = MemoryStore::new();
     c.classify(&appeal("w1", "p4", 0, "幸福小区旁边工地晚上太吵"), &h, 0);
     c.classify(&appeal("w2", "p4", 5 * DAY, "幸福小区工地又太吵了"), &h, 0);
-    let d = c.classify(&appeal("w3", "p4", 32 * DAY, "幸福小区那个工地，太吵"), &h, 0);
+    let d = c.classify(
+        &appeal("w3", "p4", 32 * DAY, "幸福小区那个工地，太吵"),
+        &h,
+        0,
+    );
     assert_eq!(d.route, Route::NonPolice, "{:?}", d.explanation.repeat);
 }
 
@@ -138,7 +207,11 @@ fn the_same_id_is_counted_once() {
     let again = c.classify(&appeal("s1", "p5", 1, "幸福小区旁边工地晚上太吵"), &h, 0);
     assert!(!again.explanation.repeat.recorded);
     let d = c.classify(&appeal("s2", "p5", 2, "幸福小区工地太吵"), &h, 0);
-    assert_eq!(d.route, Route::NonPolice, "a resent id must not count twice");
+    assert_eq!(
+        d.route,
+        Route::NonPolice,
+        "a resent id must not count twice"
+    );
     assert_eq!(d.explanation.repeat.earlier.len(), 1);
 }
 
@@ -149,13 +222,24 @@ fn the_fifth_appeal_in_a_day_is_a_burst_but_an_emergency_stays_one() {
     let texts = ["工地太吵", "邻居家狗叫", "你好", "我的电动车被偷了"];
     for (i, t) in texts.iter().enumerate() {
         let d = c.classify(&appeal(&format!("u{i}"), "p6", i as i64 * 60, t), &h, 0);
-        assert_ne!(d.route, Route::IrrationalRepeat, "appeal {i} is not yet a burst");
+        assert_ne!(
+            d.route,
+            Route::IrrationalRepeat,
+            "appeal {i} is not yet a burst"
+        );
     }
     let fifth = c.classify(&appeal("u4", "p6", 5 * 60, "遛狗不牵绳"), &h, 0);
-    assert_eq!((fifth.route, fifth.category.as_str()), (Route::IrrationalRepeat, "burst"));
+    assert_eq!(
+        (fifth.route, fifth.category.as_str()),
+        (Route::IrrationalRepeat, "burst")
+    );
     assert_eq!(fifth.explanation.repeat.burst_count, 5);
     let sixth = c.classify(&appeal("u5", "p6", 6 * 60, "楼下着火了"), &h, 0);
-    assert_eq!(sixth.route, Route::Emergency, "precedence keeps an emergency");
+    assert_eq!(
+        sixth.route,
+        Route::Emergency,
+        "precedence keeps an emergency"
+    );
     assert!(sixth.explanation.repeat.burst);
 }
 
@@ -184,7 +268,12 @@ fn an_unreachable_store_still_classifies() {
 #[test]
 fn no_caller_means_no_history() {
     let h = MemoryStore::new();
-    let a = Appeal { id: Some("n1".into()), text: "工地太吵".into(), caller: None, received_at: None };
+    let a = Appeal {
+        id: Some("n1".into()),
+        text: "工地太吵".into(),
+        caller: None,
+        received_at: None,
+    };
     let d = minimal().classify(&a, &h, at(0));
     assert_eq!(d.explanation.repeat.status, HistoryStatus::NoCaller);
     assert!(!h.contains("n1").unwrap());
@@ -193,7 +282,12 @@ fn no_caller_means_no_history() {
 #[test]
 fn regex_only_rules_run_behind_their_literal() {
     let d = minimal().classify_text("我的车牌瓊Ａ12345丢了要补办");
-    assert_eq!((d.route, d.category.as_str()), (Route::Police, "vehicle-admin"), "{}", d.explanation.decided_by);
+    assert_eq!(
+        (d.route, d.category.as_str()),
+        (Route::Police, "vehicle-admin"),
+        "{}",
+        d.explanation.decided_by
+    );
     let span = &d.explanation.hits[0].spans[0];
     assert!(span.text.starts_with("瓊Ａ12345"), "{}", span.text);
     assert_eq!(minimal().classify_text("车牌补办").route, Route::NonPolice);

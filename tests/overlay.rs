@@ -52,7 +52,10 @@ fn an_overlay_replaces_adds_disables_and_reroutes() {
     assert!(c.rules().rule("non-police.noise").is_none());
     // Rerouted.
     let d = c.classify_text("邻居家狗叫一晚上");
-    assert_eq!((d.route, d.handoff.as_deref()), (Route::Police, Some("派出所")));
+    assert_eq!(
+        (d.route, d.handoff.as_deref()),
+        (Route::Police, Some("派出所"))
+    );
 }
 
 #[test]
@@ -63,7 +66,10 @@ fn overlay_mistakes_are_reported() {
     );
     let err = load_rule_set(&dir).unwrap_err().to_string();
     assert!(err.contains("`disable` names rule `no.such.rule`"), "{err}");
-    assert!(err.contains("unknown route `polise` (did you mean `police`?)"), "{err}");
+    assert!(
+        err.contains("unknown route `polise` (did you mean `police`?)"),
+        "{err}"
+    );
 }
 
 #[test]

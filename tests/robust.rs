@@ -39,7 +39,15 @@ fn a_megabyte_of_text_classifies() {
 
 #[test]
 fn lone_combining_marks_and_controls() {
-    for text in ["\u{0301}", "\u{0000}", "\u{feff}\u{200d}", "\r\n\r\n", "～～～", "。。。", "a\u{0301}b"] {
+    for text in [
+        "\u{0301}",
+        "\u{0000}",
+        "\u{feff}\u{200d}",
+        "\r\n\r\n",
+        "～～～",
+        "。。。",
+        "a\u{0301}b",
+    ] {
         let d = shipped().classify_text(text);
         assert!(d.review, "{text:?} should be flagged for review");
     }

@@ -54,7 +54,10 @@ fn broken_rule_files_give_their_golden_errors() {
         }
         let want = fs::read_to_string(&out).unwrap_or_default();
         if want != err {
-            failures.push(format!("{}:\n--- want\n{want}--- got\n{err}", case.display()));
+            failures.push(format!(
+                "{}:\n--- want\n{want}--- got\n{err}",
+                case.display()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -72,13 +75,20 @@ fn the_minimal_fixture_loads() {
 fn a_broken_policy_is_reported_with_its_line() {
     let (_tmp, rules) = fixture_copy();
     let policy = fs::read_to_string(rules.join("policy.yaml")).unwrap();
-    fs::write(rules.join("policy.yaml"), policy.replace("decisive_priority: 50", "decisive_priority: fifty")).unwrap();
+    fs::write(
+        rules.join("policy.yaml"),
+        policy.replace("decisive_priority: 50", "decisive_priority: fifty"),
+    )
+    .unwrap();
     let err = load_rule_set(&rules).unwrap_err();
     assert_eq!(err.problems.len(), 1);
     let p = &err.problems[0];
     assert!(p.file.ends_with("policy.yaml"));
     assert!(p.line.is_some(), "{p}");
-    assert!(p.reason.contains("decisive_priority") || p.reason.contains("invalid"), "{p}");
+    assert!(
+        p.reason.contains("decisive_priority") || p.reason.contains("invalid"),
+        "{p}"
+    );
 }
 
 #[test]

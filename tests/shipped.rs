@@ -20,7 +20,11 @@ fn every_shipped_rule_example_holds() {
     // Every route rule has at least one example that must match.
     for rule in &c.rules().rules {
         if rule.route().is_some() {
-            assert!(!rule.examples.matches.is_empty(), "rule `{}` has no `match` example", rule.id);
+            assert!(
+                !rule.examples.matches.is_empty(),
+                "rule `{}` has no `match` example",
+                rule.id
+            );
         }
     }
 }
@@ -33,17 +37,29 @@ fn every_route_and_category_of_the_standard_has_a_rule() {
         if route == Route::IrrationalRepeat {
             continue; // repeat and burst come from history; content rules are checked below
         }
-        assert!(rules.iter().any(|r| r.route() == Some(route)), "no rule for {route}");
+        assert!(
+            rules.iter().any(|r| r.route() == Some(route)),
+            "no rule for {route}"
+        );
     }
     let readme = std::fs::read_to_string("corpus/README.md").unwrap();
-    let section = readme.split("## Categories").nth(1).unwrap().split("## Appeal types").next().unwrap();
+    let section = readme
+        .split("## Categories")
+        .nth(1)
+        .unwrap()
+        .split("## Appeal types")
+        .next()
+        .unwrap();
     // Skip the heading line itself.
     let section = section.split_once('\n').unwrap().1;
     for cat in section.split('`').skip(1).step_by(2) {
         if matches!(cat, "repeat" | "burst") {
             continue;
         }
-        assert!(rules.iter().any(|r| r.category() == cat), "no rule gives category `{cat}`");
+        assert!(
+            rules.iter().any(|r| r.category() == cat),
+            "no rule gives category `{cat}`"
+        );
     }
 }
 
@@ -52,7 +68,10 @@ const STANDARD: &[(&str, Route)] = &[
     ("警察不来我就杀了他", Route::Emergency),
     ("不管我我就跳楼", Route::Emergency),
     ("他昨天说再来就打断我的腿", Route::Police),
-    ("不服处罚决定，要申请行政复议，材料交哪", Route::LegalProcess),
+    (
+        "不服处罚决定，要申请行政复议，材料交哪",
+        Route::LegalProcess,
+    ),
     ("想申请信息公开", Route::LegalProcess),
     ("押金不退能不能告他", Route::NonPolice),
     ("打官司要请律师吗", Route::NonPolice),
@@ -73,7 +92,12 @@ fn the_standards_examples_route_as_it_says() {
         .iter()
         .map(|(text, want)| (text, want, c.classify_text(text)))
         .filter(|(_, want, d)| d.route != **want)
-        .map(|(text, want, d)| format!("{text}: want {want}, got {} ({})", d.route, d.explanation.decided_by))
+        .map(|(text, want, d)| {
+            format!(
+                "{text}: want {want}, got {} ({})",
+                d.route, d.explanation.decided_by
+            )
+        })
         .collect();
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
@@ -81,29 +105,51 @@ fn the_standards_examples_route_as_it_says() {
 #[test]
 fn emergencies_hand_off_to_the_right_line() {
     let c = shipped();
-    for (text, line) in [("厨房里一股煤气味", "119"), ("我爸倒在地上叫不醒", "120"), ("有人拿着刀在楼下追着砍人", "110")] {
+    for (text, line) in [
+        ("厨房里一股煤气味", "119"),
+        ("我爸倒在地上叫不醒", "120"),
+        ("有人拿着刀在楼下追着砍人", "110"),
+    ] {
         let d = c.classify_text(text);
-        assert_eq!((d.route, d.handoff.as_deref()), (Route::Emergency, Some(line)), "{text}");
+        assert_eq!(
+            (d.route, d.handoff.as_deref()),
+            (Route::Emergency, Some(line)),
+            "{text}"
+        );
     }
 }
 
 #[test]
 fn the_example_overlay_moves_dogs_to_the_police() {
     let base = shipped();
-    let city = Classifier::new(Arc::new(load_rule_set(Path::new("rules/overlays/dog-police")).unwrap()));
+    let city = Classifier::new(Arc::new(
+        load_rule_set(Path::new("rules/overlays/dog-police")).unwrap(),
+    ));
     assert!(check_examples(city.rules()).is_empty());
     let text = "邻居家的狗天天叫，遛狗也不牵绳";
     assert_eq!(base.classify_text(text).route, Route::NonPolice);
     let d = city.classify_text(text);
-    assert_eq!((d.route, d.handoff.as_deref()), (Route::Police, Some("辖区派出所（养犬管理）")));
+    assert_eq!(
+        (d.route, d.handoff.as_deref()),
+        (Route::Police, Some("辖区派出所（养犬管理）"))
+    );
     // A base rule replaced by id, and a rule added.
     let d = city.classify_text("小区里一群流浪狗追着人咬");
-    assert_eq!((d.route, d.category.as_str()), (Route::Police, "stray-dogs"));
-    assert_eq!(city.classify_text("养犬证在哪里办理").category, "dog-licence");
+    assert_eq!(
+        (d.route, d.category.as_str()),
+        (Route::Police, "stray-dogs")
+    );
+    assert_eq!(
+        city.classify_text("养犬证在哪里办理").category,
+        "dog-licence"
+    );
     assert!(base.rules().rule("police.dog-licence").is_none());
     assert_eq!(city.rules().version, "2026.11.1-dog-police");
     // Everything else is the base's.
-    assert_eq!(city.classify_text("厨房里一股煤气味").route, Route::Emergency);
+    assert_eq!(
+        city.classify_text("厨房里一股煤气味").route,
+        Route::Emergency
+    );
 }
 
 #[test]
@@ -116,10 +162,22 @@ fn the_shipped_corpus_reaches_macro_f1_090() {
     files.sort();
     let (records, skipped) = read_corpus(&files).unwrap();
     assert!(skipped.is_empty(), "{skipped:?}");
-    assert!(records.len() >= 800, "the corpus has {} records", records.len());
+    assert!(
+        records.len() >= 800,
+        "the corpus has {} records",
+        records.len()
+    );
     let e = evaluate(&shipped(), &records, skipped, |_| {});
     for route in Route::ALL {
-        assert!(e.per_route[route.as_str()].support > 0, "no record for {route}");
+        assert!(
+            e.per_route[route.as_str()].support > 0,
+            "no record for {route}"
+        );
     }
-    assert!(e.macro_f1 >= 0.90, "macro-F1 {} (accuracy {})", e.macro_f1, e.accuracy);
+    assert!(
+        e.macro_f1 >= 0.90,
+        "macro-F1 {} (accuracy {})",
+        e.macro_f1,
+        e.accuracy
+    );
 }

@@ -14,7 +14,13 @@ struct Best {
 }
 
 /// Chooses the route and builds the decision.
-pub(crate) fn decide(rules: &RuleSet, analysis: &Analysis, original: &str, repeat: RepeatEvidence, id: Option<String>) -> Decision {
+pub(crate) fn decide(
+    rules: &RuleSet,
+    analysis: &Analysis,
+    original: &str,
+    repeat: RepeatEvidence,
+    id: Option<String>,
+) -> Decision {
     let policy = &rules.policy;
     let mut best: [Option<Best>; 5] = [None; 5];
     for (fi, f) in analysis.fired.iter().enumerate() {
@@ -25,13 +31,19 @@ pub(crate) fn decide(rules: &RuleSet, analysis: &Analysis, original: &str, repea
         }
         let b = &mut best[route.index()];
         if b.is_none_or(|b| rule.priority > b.priority) {
-            *b = Some(Best { priority: rule.priority, fired: Some(fi) });
+            *b = Some(Best {
+                priority: rule.priority,
+                fired: Some(fi),
+            });
         }
     }
     if repeat.repeat || repeat.burst {
         let b = &mut best[Route::IrrationalRepeat.index()];
         if b.is_none_or(|b| policy.repeat.priority > b.priority) {
-            *b = Some(Best { priority: policy.repeat.priority, fired: None });
+            *b = Some(Best {
+                priority: policy.repeat.priority,
+                fired: None,
+            });
         }
     }
 
@@ -40,27 +52,45 @@ pub(crate) fn decide(rules: &RuleSet, analysis: &Analysis, original: &str, repea
         .into_iter()
         .filter(|r| best[r.index()].is_some_and(|b| b.priority >= policy.decisive_priority))
         .collect();
-    let any_evidence: Vec<Route> = Route::ALL.into_iter().filter(|r| best[r.index()].is_some()).collect();
+    let any_evidence: Vec<Route> = Route::ALL
+        .into_iter()
+        .filter(|r| best[r.index()].is_some())
+        .collect();
 
-    let chosen: Option<Route> = if let Some(r) = decisive.iter().copied().min_by_key(by_precedence) {
+    let chosen: Option<Route> = if let Some(r) = decisive.iter().copied().min_by_key(by_precedence)
+    {
         Some(r)
     } else {
         any_evidence
             .iter()
             .copied()
-            .max_by_key(|r| (best[r.index()].map_or(0, |b| b.priority), std::cmp::Reverse(by_precedence(r))))
+            .max_by_key(|r| {
+                (
+                    best[r.index()].map_or(0, |b| b.priority),
+                    std::cmp::Reverse(by_precedence(r)),
+                )
+            })
             // 疑警从有: weak evidence for a route below the danger route does
             // not outweigh danger cues.
-            .filter(|r| analysis.danger.is_empty() || by_precedence(r) <= by_precedence(&policy.danger_route))
+            .filter(|r| {
+                analysis.danger.is_empty()
+                    || by_precedence(r) <= by_precedence(&policy.danger_route)
+            })
     };
 
     let hits = explain_hits(rules, analysis, original);
-    let ruleset = RulesetRef { version: rules.version.clone(), digest: rules.digest.clone() };
+    let ruleset = RulesetRef {
+        version: rules.version.clone(),
+        digest: rules.digest.clone(),
+    };
 
     let Some(route) = chosen else {
         return fallback(rules, analysis, original, hits, repeat, ruleset, id);
     };
-    let b = best[route.index()].unwrap_or(Best { priority: 0, fired: None });
+    let b = best[route.index()].unwrap_or(Best {
+        priority: 0,
+        fired: None,
+    });
     // The strongest rival: another route's best evidence.
     let rival = Route::ALL
         .into_iter()
@@ -78,7 +108,12 @@ pub(crate) fn decide(rules: &RuleSet, analysis: &Analysis, original: &str, repea
         Some(f) => {
             let rule = &rules.rules[f.rule];
             let (category, handoff, appeal_type) = match &rule.target {
-                Target::Route { category, handoff, appeal_type, .. } => (category.clone(), handoff.clone(), appeal_type.clone()),
+                Target::Route {
+                    category,
+                    handoff,
+                    appeal_type,
+                    ..
+                } => (category.clone(), handoff.clone(), appeal_type.clone()),
                 Target::AppealType(_) => (String::new(), None, None),
             };
             let mut s = format!(
@@ -88,7 +123,9 @@ pub(crate) fn decide(rules: &RuleSet, analysis: &Analysis, original: &str, repea
                 rule.priority
             );
             if let Some((r, x)) = rival {
-                let name = x.fired.map_or("重复来电记录".to_string(), |fi| rules.rules[analysis.fired[fi].rule].id.clone());
+                let name = x.fired.map_or("重复来电记录".to_string(), |fi| {
+                    rules.rules[analysis.fired[fi].rule].id.clone()
+                });
                 if by_precedence(&route) < by_precedence(&r) && x.priority >= b.priority {
                     s.push_str(&format!("，{} 优先于 {}（{}）", route, r, name));
                 } else {
@@ -96,7 +133,10 @@ pub(crate) fn decide(rules: &RuleSet, analysis: &Analysis, original: &str, repea
                 }
             }
             if repeat.repeat || repeat.burst {
-                s.push_str(&format!("；来电人有重复或频繁来电记录，但 {} 按优先顺序保留", route));
+                s.push_str(&format!(
+                    "；来电人有重复或频繁来电记录，但 {} 按优先顺序保留",
+                    route
+                ));
             }
             (category, handoff, appeal_type, s)
         }
@@ -123,7 +163,10 @@ pub(crate) fn decide(rules: &RuleSet, analysis: &Analysis, original: &str, repea
             let mut s = s;
             if let Some((_, x)) = rival {
                 if let Some(fi) = x.fired {
-                    s.push_str(&format!("，高于 {}", rules.rules[analysis.fired[fi].rule].id));
+                    s.push_str(&format!(
+                        "，高于 {}",
+                        rules.rules[analysis.fired[fi].rule].id
+                    ));
                 }
             }
             (category, policy.repeat.handoff.clone(), None, s)
@@ -139,7 +182,12 @@ pub(crate) fn decide(rules: &RuleSet, analysis: &Analysis, original: &str, repea
         confidence: round3(confidence),
         review,
         ruleset,
-        explanation: Explanation { hits, appeal_type_rule, repeat, decided_by: sentence },
+        explanation: Explanation {
+            hits,
+            appeal_type_rule,
+            repeat,
+            decided_by: sentence,
+        },
     }
 }
 
@@ -158,7 +206,10 @@ fn fallback(
             policy.fallback_route,
             policy.fallback_category.clone(),
             policy.fallback_handoff.clone(),
-            format!("没有规则命中，按兜底策略转 {}，需人工复核", policy.fallback_route),
+            format!(
+                "没有规则命中，按兜底策略转 {}，需人工复核",
+                policy.fallback_route
+            ),
         )
     } else {
         (
@@ -182,13 +233,23 @@ fn fallback(
         confidence: 0.3,
         review: true,
         ruleset,
-        explanation: Explanation { hits, appeal_type_rule, repeat, decided_by: sentence },
+        explanation: Explanation {
+            hits,
+            appeal_type_rule,
+            repeat,
+            decided_by: sentence,
+        },
     }
 }
 
 /// The appeal type: fixed for some routes; otherwise the strongest of the
 /// cue rules and the deciding rule's own suggestion; else the route default.
-fn appeal_type(rules: &RuleSet, analysis: &Analysis, route: Route, from_rule: Option<String>) -> (String, Option<String>) {
+fn appeal_type(
+    rules: &RuleSet,
+    analysis: &Analysis,
+    route: Route,
+    from_rule: Option<String>,
+) -> (String, Option<String>) {
     let policy = &rules.policy;
     if let Some(t) = &policy.fixed_appeal_type[route.index()] {
         return (t.clone(), None);
@@ -205,12 +266,20 @@ fn appeal_type(rules: &RuleSet, analysis: &Analysis, route: Route, from_rule: Op
     }
     match best {
         Some((_, t, id)) => (t, id),
-        None => (policy.default_appeal_type[route.index()].clone().unwrap_or_else(|| "求助".into()), None),
+        None => (
+            policy.default_appeal_type[route.index()]
+                .clone()
+                .unwrap_or_else(|| "求助".into()),
+            None,
+        ),
     }
 }
 
 fn span_texts(analysis: &Analysis, original: &str, spans: &[CharSpan]) -> Vec<String> {
-    spans.iter().map(|s| to_span(analysis, original, *s).text).collect()
+    spans
+        .iter()
+        .map(|s| to_span(analysis, original, *s).text)
+        .collect()
 }
 
 fn to_span(analysis: &Analysis, original: &str, s: CharSpan) -> Span {
@@ -233,7 +302,11 @@ fn explain_hits(rules: &RuleSet, analysis: &Analysis, original: &str) -> Vec<Hit
                     route,
                     category: rule.category().to_string(),
                     priority: rule.priority,
-                    spans: f.spans.iter().map(|s| to_span(analysis, original, *s)).collect(),
+                    spans: f
+                        .spans
+                        .iter()
+                        .map(|s| to_span(analysis, original, *s))
+                        .collect(),
                     negated: f.flags.negated,
                     hypothetical: f.flags.hypothetical,
                     past: f.flags.past,
@@ -243,7 +316,11 @@ fn explain_hits(rules: &RuleSet, analysis: &Analysis, original: &str) -> Vec<Hit
             ))
         })
         .collect();
-    hits.sort_by(|a, b| b.1.counted.cmp(&a.1.counted).then(b.1.priority.cmp(&a.1.priority)));
+    hits.sort_by(|a, b| {
+        b.1.counted
+            .cmp(&a.1.counted)
+            .then(b.1.priority.cmp(&a.1.priority))
+    });
     hits.into_iter().map(|(_, h)| h).collect()
 }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::rules::Route;
 
 /// Where an appeal goes, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Decision {
     /// The appeal's id, when it had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -24,14 +24,14 @@ pub struct Decision {
 }
 
 /// Which rule set decided.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RulesetRef {
     pub version: String,
     pub digest: String,
 }
 
 /// Why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Explanation {
     /// Every route rule that fired, counted or not, strongest first.
     pub hits: Vec<Hit>,
@@ -45,7 +45,7 @@ pub struct Explanation {
 }
 
 /// A rule that fired.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Hit {
     pub rule: String,
     pub route: Route,
@@ -64,7 +64,7 @@ pub struct Hit {
 }
 
 /// A span of the caller's original text, in characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Span {
     pub start: usize,
     pub end: usize,
@@ -72,7 +72,7 @@ pub struct Span {
 }
 
 /// History evidence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RepeatEvidence {
     /// `checked`, `no-caller` (nothing to look up) or `unavailable` (the
     /// store failed; nothing counted).
@@ -89,7 +89,7 @@ pub struct RepeatEvidence {
 }
 
 /// Whether history could be consulted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum HistoryStatus {
     Checked,
@@ -98,7 +98,7 @@ pub enum HistoryStatus {
 }
 
 /// An earlier appeal that counted as the same matter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EarlierAppeal {
     pub id: String,
     pub received_at: String,

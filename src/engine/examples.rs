@@ -8,7 +8,12 @@ use crate::rules::{Problem, RuleSet};
 pub fn check_examples(rules: &RuleSet) -> Vec<Problem> {
     let mut problems = Vec::new();
     for (i, rule) in rules.rules.iter().enumerate() {
-        let fires = |text: &str| analyze(rules, text).fired.iter().any(|f| f.rule == i && f.counts());
+        let fires = |text: &str| {
+            analyze(rules, text)
+                .fired
+                .iter()
+                .any(|f| f.rule == i && f.counts())
+        };
         for text in &rule.examples.matches {
             if !fires(text) {
                 problems.push(
@@ -22,10 +27,13 @@ pub fn check_examples(rules: &RuleSet) -> Vec<Problem> {
         for text in &rule.examples.no_match {
             if fires(text) {
                 problems.push(
-                    Problem::new(&rule.file, format!("example matches but must not: `{text}`"))
-                        .at(rule.line, None)
-                        .rule(&rule.id)
-                        .field("examples.no_match"),
+                    Problem::new(
+                        &rule.file,
+                        format!("example matches but must not: `{text}`"),
+                    )
+                    .at(rule.line, None)
+                    .rule(&rule.id)
+                    .field("examples.no_match"),
                 );
             }
         }

@@ -128,13 +128,31 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
     let mut new_fact = false;
     let mut gated: Vec<usize> = Vec::new();
     for m in rules.automaton.find_overlapping_iter(&norm.text) {
-        let span = CharSpan { start: norm.char_at_byte(m.start()), end: norm.char_at_byte(m.end()) };
+        let span = CharSpan {
+            start: norm.char_at_byte(m.start()),
+            end: norm.char_at_byte(m.end()),
+        };
         let on_tokens = boundary[m.start()] && boundary[m.end()];
         for u in &rules.uses[m.pattern().as_usize()] {
             match *u {
-                Use::Any(r) => hits.push(Hit { rule: r, slot: 0, span, on_tokens }),
-                Use::Group(r, g) => hits.push(Hit { rule: r, slot: g + 1, span, on_tokens }),
-                Use::Unless(r) => hits.push(Hit { rule: r, slot: UNLESS, span, on_tokens }),
+                Use::Any(r) => hits.push(Hit {
+                    rule: r,
+                    slot: 0,
+                    span,
+                    on_tokens,
+                }),
+                Use::Group(r, g) => hits.push(Hit {
+                    rule: r,
+                    slot: g + 1,
+                    span,
+                    on_tokens,
+                }),
+                Use::Unless(r) => hits.push(Hit {
+                    rule: r,
+                    slot: UNLESS,
+                    span,
+                    on_tokens,
+                }),
                 Use::Cue(c, role) => cue_hits.push((c, role, span)),
                 Use::Danger => danger.push(span),
                 Use::NewFact => new_fact = true,
@@ -149,7 +167,10 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
     let mut i = 0;
     while i < hits.len() {
         let rule = hits[i].rule;
-        let j = hits[i..].iter().position(|h| h.rule != rule).map_or(hits.len(), |p| i + p);
+        let j = hits[i..]
+            .iter()
+            .position(|h| h.rule != rule)
+            .map_or(hits.len(), |p| i + p);
         if !rules.rules[rule as usize].cond.is_regex_only() {
             if let Some(f) = evaluate(rules, rule as usize, &hits[i..j], &norm, &clauses, &scopes) {
                 fired.push(f);
@@ -162,7 +183,13 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
     gated.sort_unstable();
     gated.dedup();
     if !rules.regex_only.is_empty() {
-        gated.extend(rules.regex_only_set.matches(&norm.text).iter().map(|k| rules.regex_only[k]));
+        gated.extend(
+            rules
+                .regex_only_set
+                .matches(&norm.text)
+                .iter()
+                .map(|k| rules.regex_only[k]),
+        );
     }
     for rule in gated {
         // Unless-hits of a regex-only rule are in `hits` too.
@@ -173,13 +200,24 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
         }
     }
     apply_suppression(rules, &mut fired);
-    Analysis { norm, clauses, tokens: toks, fired, danger, new_fact }
+    Analysis {
+        norm,
+        clauses,
+        tokens: toks,
+        fired,
+        danger,
+        new_fact,
+    }
 }
 
 /// Turns cue hits into coverage, NegEx style: a preceding cue reaches
 /// forward to the end of its clause, a terminator or its window; a following
 /// cue reaches back the same way. A cue inside a pseudo-cue is no cue.
-fn cue_scopes(rules: &RuleSet, cue_hits: &[(u16, CueRole, CharSpan)], clauses: &Clauses) -> Vec<Coverage> {
+fn cue_scopes(
+    rules: &RuleSet,
+    cue_hits: &[(u16, CueRole, CharSpan)],
+    clauses: &Clauses,
+) -> Vec<Coverage> {
     let mut out = Vec::new();
     for (c, cue) in rules.cues.iter().enumerate() {
         let of = |role: CueRole| -> Vec<CharSpan> {
@@ -200,7 +238,10 @@ fn cue_scopes(rules: &RuleSet, cue_hits: &[(u16, CueRole, CharSpan)], clauses: &
             pseudo[..i].iter().rev().take(8).any(|p| p.end >= span.end)
         };
         let mut ranges = Vec::new();
-        for (role, spans) in [(CueRole::Preceding, of(CueRole::Preceding)), (CueRole::Following, of(CueRole::Following))] {
+        for (role, spans) in [
+            (CueRole::Preceding, of(CueRole::Preceding)),
+            (CueRole::Following, of(CueRole::Following)),
+        ] {
             for span in spans {
                 if inside_pseudo(span) {
                     continue;
@@ -240,7 +281,11 @@ fn cue_scopes(rules: &RuleSet, cue_hits: &[(u16, CueRole, CharSpan)], clauses: &
                 _ => merged.push((s, e)),
             }
         }
-        out.push(Coverage { kind: cue.kind, routes: cue.routes, ranges: merged });
+        out.push(Coverage {
+            kind: cue.kind,
+            routes: cue.routes,
+            ranges: merged,
+        });
     }
     out
 }
@@ -273,13 +318,26 @@ fn evaluate(
     // Appeal-type rules are discounted only by cues that apply to every route.
     let routes = rule.route().map_or(u8::MAX, |r| r.bit());
     let usable = |h: &&Hit| !cond.tokens || h.on_tokens;
-    let unless: Vec<CharSpan> = hits.iter().filter(|h| h.slot == UNLESS).map(|h| h.span).collect();
+    let unless: Vec<CharSpan> = hits
+        .iter()
+        .filter(|h| h.slot == UNLESS)
+        .map(|h| h.span)
+        .collect();
     if !unless.is_empty() && !rule.unless.clause_scope {
         return None;
     }
-    let mut any: Vec<CharSpan> = hits.iter().filter(|h| h.slot == 0).filter(usable).map(|h| h.span).collect();
+    let mut any: Vec<CharSpan> = hits
+        .iter()
+        .filter(|h| h.slot == 0)
+        .filter(usable)
+        .map(|h| h.span)
+        .collect();
     let mut groups: Vec<Vec<CharSpan>> = vec![Vec::new(); cond.groups];
-    for h in hits.iter().filter(|h| h.slot != 0 && h.slot != UNLESS).filter(usable) {
+    for h in hits
+        .iter()
+        .filter(|h| h.slot != 0 && h.slot != UNLESS)
+        .filter(usable)
+    {
         if let Some(g) = groups.get_mut(h.slot as usize - 1) {
             g.push(h.span);
         }
@@ -294,8 +352,16 @@ fn evaluate(
     for g in &mut groups {
         g.truncate(MAX_CANDIDATES);
     }
-    let anchors: &[CharSpan] = if cond.has_any { &any } else { groups.first().map_or(&[], Vec::as_slice) };
-    let rest: &[Vec<CharSpan>] = if cond.has_any { &groups } else { groups.get(1..).unwrap_or(&[]) };
+    let anchors: &[CharSpan] = if cond.has_any {
+        &any
+    } else {
+        groups.first().map_or(&[], Vec::as_slice)
+    };
+    let rest: &[Vec<CharSpan>] = if cond.has_any {
+        &groups
+    } else {
+        groups.get(1..).unwrap_or(&[])
+    };
     let mut best: Option<(Vec<CharSpan>, Flags)> = None;
     for &anchor in anchors {
         let mut spans = vec![anchor];
@@ -317,7 +383,9 @@ fn evaluate(
         if !ok {
             continue;
         }
-        let flags = spans.iter().fold(Flags::default(), |f, s| f.or(flags_of(*s, routes, scopes)));
+        let flags = spans
+            .iter()
+            .fold(Flags::default(), |f, s| f.or(flags_of(*s, routes, scopes)));
         let better = match &best {
             None => true,
             Some((_, bf)) => flags.count() < bf.count(),
@@ -337,20 +405,33 @@ fn evaluate(
     };
     if !cond.regex.is_empty() {
         let m = cond.regex.iter().find_map(|re| re.find(&norm.text))?;
-        let span = CharSpan { start: norm.char_at_byte(m.start()), end: norm.char_at_byte(m.end()) };
+        let span = CharSpan {
+            start: norm.char_at_byte(m.start()),
+            end: norm.char_at_byte(m.end()),
+        };
         flags = flags.or(flags_of(span, routes, scopes));
         spans.push(span);
     }
     if rule.unless.clause_scope {
-        let touched = |u: &CharSpan| spans.iter().any(|s| clauses.of(s.start) == clauses.of(u.start));
+        let touched = |u: &CharSpan| {
+            spans
+                .iter()
+                .any(|s| clauses.of(s.start) == clauses.of(u.start))
+        };
         if unless.iter().any(touched) {
             return None;
         }
     }
     if rule.unless.regex.iter().any(|re| {
         re.find_iter(&norm.text).any(|m| {
-            let u = CharSpan { start: norm.char_at_byte(m.start()), end: norm.char_at_byte(m.end()) };
-            !rule.unless.clause_scope || spans.iter().any(|s| clauses.of(s.start) == clauses.of(u.start))
+            let u = CharSpan {
+                start: norm.char_at_byte(m.start()),
+                end: norm.char_at_byte(m.end()),
+            };
+            !rule.unless.clause_scope
+                || spans
+                    .iter()
+                    .any(|s| clauses.of(s.start) == clauses.of(u.start))
         })
     }) {
         return None;
@@ -362,7 +443,12 @@ fn evaluate(
         hypothetical: flags.hypothetical && !rule.ignore.hypothetical,
         past: flags.past && !rule.ignore.past,
     };
-    Some(Fired { rule: idx, spans, flags, suppressed_by: None })
+    Some(Fired {
+        rule: idx,
+        spans,
+        flags,
+        suppressed_by: None,
+    })
 }
 
 fn distance(a: CharSpan, b: CharSpan) -> usize {

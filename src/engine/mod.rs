@@ -11,7 +11,9 @@ mod matcher;
 
 use std::sync::Arc;
 
-pub use decision::{Decision, EarlierAppeal, Explanation, Hit, HistoryStatus, RepeatEvidence, RulesetRef, Span};
+pub use decision::{
+    Decision, EarlierAppeal, Explanation, HistoryStatus, Hit, RepeatEvidence, RulesetRef, Span,
+};
 pub use examples::check_examples;
 pub use matcher::{analyze, Analysis, CharSpan, Fired, Flags};
 
@@ -81,7 +83,14 @@ impl Classifier {
         let caller = appeal.caller.as_deref().filter(|c| !c.trim().is_empty());
         let mut seen_before = false;
         if let Some(caller) = caller {
-            match self.history_evidence(caller, appeal.id.as_deref(), at, &signature, analysis.new_fact, history) {
+            match self.history_evidence(
+                caller,
+                appeal.id.as_deref(),
+                at,
+                &signature,
+                analysis.new_fact,
+                history,
+            ) {
                 Ok((ev, seen)) => {
                     repeat = ev;
                     seen_before = seen;
@@ -89,10 +98,20 @@ impl Classifier {
                 Err(_) => repeat.status = HistoryStatus::Unavailable,
             }
         }
-        let mut decision = decide::decide(&self.rules, &analysis, &appeal.text, repeat, appeal.id.clone());
-        if let (Some(caller), HistoryStatus::Checked, false) = (caller, decision.explanation.repeat.status, seen_before) {
+        let mut decision = decide::decide(
+            &self.rules,
+            &analysis,
+            &appeal.text,
+            repeat,
+            appeal.id.clone(),
+        );
+        if let (Some(caller), HistoryStatus::Checked, false) =
+            (caller, decision.explanation.repeat.status, seen_before)
+        {
             let record = PastAppeal {
-                id: appeal.id.clone().unwrap_or_else(|| format!("anon-{caller}-{at}-{}", signature.0.first().unwrap_or(&0))),
+                id: appeal.id.clone().unwrap_or_else(|| {
+                    format!("anon-{caller}-{at}-{}", signature.0.first().unwrap_or(&0))
+                }),
                 caller: caller.to_string(),
                 received_at: at,
                 signature,
@@ -124,7 +143,10 @@ impl Classifier {
         let since = at - policy.window_secs.max(policy.burst_window_secs);
         let past = history.recent(caller, since, at, policy.max_compared)?;
         let past: Vec<&PastAppeal> = past.iter().filter(|p| Some(p.id.as_str()) != id).collect();
-        let burst_count = 1 + past.iter().filter(|p| p.received_at > at - policy.burst_window_secs).count();
+        let burst_count = 1 + past
+            .iter()
+            .filter(|p| p.received_at > at - policy.burst_window_secs)
+            .count();
         // The same matter: an earlier appeal in the window that is like this
         // one, or like one that is (callers reword; each call shares words
         // with the one before, not always with this one). One hop only, so
@@ -132,15 +154,27 @@ impl Classifier {
         let window: Vec<(&PastAppeal, f64)> = past
             .iter()
             .filter(|p| p.received_at >= at - policy.window_secs)
-            .map(|p| (*p, similarity(signature, &p.signature, policy.min_shared_words)))
+            .map(|p| {
+                (
+                    *p,
+                    similarity(signature, &p.signature, policy.min_shared_words),
+                )
+            })
             .collect();
-        let direct: Vec<&PastAppeal> =
-            window.iter().filter(|(_, s)| *s >= policy.similarity).map(|(p, _)| *p).collect();
+        let direct: Vec<&PastAppeal> = window
+            .iter()
+            .filter(|(_, s)| *s >= policy.similarity)
+            .map(|(p, _)| *p)
+            .collect();
         let mut earlier: Vec<EarlierAppeal> = window
             .iter()
             .filter(|(p, s)| {
                 *s >= policy.similarity
-                    || direct.iter().any(|d| d.id != p.id && similarity(&d.signature, &p.signature, policy.min_shared_words) >= policy.similarity)
+                    || direct.iter().any(|d| {
+                        d.id != p.id
+                            && similarity(&d.signature, &p.signature, policy.min_shared_words)
+                                >= policy.similarity
+                    })
             })
             .map(|(p, s)| EarlierAppeal {
                 id: p.id.clone(),

@@ -52,7 +52,10 @@ pub fn read_corpus(paths: &[PathBuf]) -> Result<(Vec<Record>, Vec<SkippedLine>),
     let mut records = Vec::new();
     let mut skipped = Vec::new();
     for path in paths {
-        let bytes = std::fs::read(path).map_err(|source| CorpusError { path: path.clone(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| CorpusError {
+            path: path.clone(),
+            source,
+        })?;
         for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
             let line = i + 1;
             let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -61,7 +64,11 @@ pub fn read_corpus(paths: &[PathBuf]) -> Result<(Vec<Record>, Vec<SkippedLine>),
             }
             match parse_line(path, raw) {
                 Ok(r) => records.push(r),
-                Err(reason) => skipped.push(SkippedLine { file: path.clone(), line, reason }),
+                Err(reason) => skipped.push(SkippedLine {
+                    file: path.clone(),
+                    line,
+                    reason,
+                }),
             }
         }
     }
@@ -69,7 +76,8 @@ pub fn read_corpus(paths: &[PathBuf]) -> Result<(Vec<Record>, Vec<SkippedLine>),
 }
 
 fn parse_line(_path: &Path, raw: &[u8]) -> Result<Record, String> {
-    let text = std::str::from_utf8(raw).map_err(|e| format!("not valid UTF-8 at byte {}", e.valid_up_to()))?;
+    let text = std::str::from_utf8(raw)
+        .map_err(|e| format!("not valid UTF-8 at byte {}", e.valid_up_to()))?;
     let mut r: Record = serde_json::from_str(text).map_err(|e| e.to_string())?;
     if r.text.trim().is_empty() {
         return Err("`text` is empty".into());

@@ -62,17 +62,40 @@ pub fn evaluate(
     let mut confusion: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut misrouted = Vec::new();
     let mut decisions = Vec::with_capacity(records.len());
-    let (mut types, mut types_ok, mut handoffs, mut handoffs_ok, mut cats, mut cats_ok, mut reviews) = (0, 0, 0, 0, 0, 0, 0);
+    let (
+        mut types,
+        mut types_ok,
+        mut handoffs,
+        mut handoffs_ok,
+        mut cats,
+        mut cats_ok,
+        mut reviews,
+    ) = (0, 0, 0, 0, 0, 0, 0);
     // Records without a time come one second apart, so a corpus without
     // times still replays deterministically.
     let mut clock: i64 = 1_767_225_600;
     for (i, r) in records.iter().enumerate() {
         clock = r.received_secs.unwrap_or(clock + 1).max(clock);
-        let appeal = Appeal { id: Some(r.id.clone()), text: r.text.clone(), caller: r.caller.clone(), received_at: r.received_secs.or(Some(clock)) };
+        let appeal = Appeal {
+            id: Some(r.id.clone()),
+            text: r.text.clone(),
+            caller: r.caller.clone(),
+            received_at: r.received_secs.or(Some(clock)),
+        };
         let d = classifier.classify(&appeal, &history, clock);
-        *confusion.entry(r.route.to_string()).or_default().entry(d.route.to_string()).or_default() += 1;
+        *confusion
+            .entry(r.route.to_string())
+            .or_default()
+            .entry(d.route.to_string())
+            .or_default() += 1;
         if d.route != r.route {
-            misrouted.push(Misrouted { id: r.id.clone(), gold: r.route, predicted: d.route, text: r.text.clone(), decision: d.clone() });
+            misrouted.push(Misrouted {
+                id: r.id.clone(),
+                gold: r.route,
+                predicted: d.route,
+                text: r.text.clone(),
+                decision: d.clone(),
+            });
         } else {
             if let Some(c) = &r.category {
                 cats += 1;
@@ -95,16 +118,39 @@ pub fn evaluate(
     let mut per_route = BTreeMap::new();
     for route in Route::ALL {
         let name = route.to_string();
-        let tp = confusion.get(&name).and_then(|m| m.get(&name)).copied().unwrap_or(0);
+        let tp = confusion
+            .get(&name)
+            .and_then(|m| m.get(&name))
+            .copied()
+            .unwrap_or(0);
         let support: usize = confusion.get(&name).map_or(0, |m| m.values().sum());
-        let predicted: usize = confusion.values().map(|m| m.get(&name).copied().unwrap_or(0)).sum();
+        let predicted: usize = confusion
+            .values()
+            .map(|m| m.get(&name).copied().unwrap_or(0))
+            .sum();
         let precision = ratio(tp, predicted);
         let recall = ratio(tp, support);
-        let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
-        per_route.insert(name, RouteMetrics { precision: round4(precision), recall: round4(recall), f1: round4(f1), support });
+        let f1 = if precision + recall > 0.0 {
+            2.0 * precision * recall / (precision + recall)
+        } else {
+            0.0
+        };
+        per_route.insert(
+            name,
+            RouteMetrics {
+                precision: round4(precision),
+                recall: round4(recall),
+                f1: round4(f1),
+                support,
+            },
+        );
     }
     let present: Vec<&RouteMetrics> = per_route.values().filter(|m| m.support > 0).collect();
-    let macro_f1 = if present.is_empty() { 0.0 } else { present.iter().map(|m| m.f1).sum::<f64>() / present.len() as f64 };
+    let macro_f1 = if present.is_empty() {
+        0.0
+    } else {
+        present.iter().map(|m| m.f1).sum::<f64>() / present.len() as f64
+    };
     let n = records.len();
     Evaluation {
         records: n,
@@ -124,7 +170,11 @@ pub fn evaluate(
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
-    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
 }
 
 fn round4(x: f64) -> f64 {

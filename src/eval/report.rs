@@ -27,9 +27,17 @@ pub fn render_text(e: &Evaluation) -> String {
         let _ = writeln!(s, "category accuracy (correctly routed)  {a:.4}");
     }
     let _ = writeln!(s, "review rate  {:.4}\n", e.review_rate);
-    let _ = writeln!(s, "{:<18} {:>9} {:>9} {:>9} {:>8}", "route", "precision", "recall", "f1", "support");
+    let _ = writeln!(
+        s,
+        "{:<18} {:>9} {:>9} {:>9} {:>8}",
+        "route", "precision", "recall", "f1", "support"
+    );
     for (route, m) in &e.per_route {
-        let _ = writeln!(s, "{route:<18} {:>9.4} {:>9.4} {:>9.4} {:>8}", m.precision, m.recall, m.f1, m.support);
+        let _ = writeln!(
+            s,
+            "{route:<18} {:>9.4} {:>9.4} {:>9.4} {:>8}",
+            m.precision, m.recall, m.f1, m.support
+        );
     }
     let _ = writeln!(s, "\nconfusion (rows gold, columns predicted)");
     let short = |r: Route| match r {
@@ -47,7 +55,12 @@ pub fn render_text(e: &Evaluation) -> String {
     for g in Route::ALL {
         let _ = write!(s, "{:<18}", g.as_str());
         for p in Route::ALL {
-            let n = e.confusion.get(g.as_str()).and_then(|m| m.get(p.as_str())).copied().unwrap_or(0);
+            let n = e
+                .confusion
+                .get(g.as_str())
+                .and_then(|m| m.get(p.as_str()))
+                .copied()
+                .unwrap_or(0);
             let _ = write!(s, " {n:>8}");
         }
         let _ = writeln!(s);
@@ -55,7 +68,11 @@ pub fn render_text(e: &Evaluation) -> String {
     if !e.misrouted.is_empty() {
         let _ = writeln!(s, "\nmisrouted ({})", e.misrouted.len());
         for m in &e.misrouted {
-            let _ = writeln!(s, "- {} gold {} predicted {} ({})", m.id, m.gold, m.predicted, m.decision.category);
+            let _ = writeln!(
+                s,
+                "- {} gold {} predicted {} ({})",
+                m.id, m.gold, m.predicted, m.decision.category
+            );
             let text: String = m.text.chars().take(120).collect();
             let _ = writeln!(s, "  text: {text}");
             let _ = writeln!(s, "  why:  {}", m.decision.explanation.decided_by);

@@ -23,12 +23,20 @@ impl MemoryStore {
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, HistoryError> {
-        self.inner.lock().map_err(|_| HistoryError("the in-memory store was poisoned".into()))
+        self.inner
+            .lock()
+            .map_err(|_| HistoryError("the in-memory store was poisoned".into()))
     }
 }
 
 impl HistoryStore for MemoryStore {
-    fn recent(&self, caller: &str, since: i64, until: i64, limit: usize) -> Result<Vec<PastAppeal>, HistoryError> {
+    fn recent(
+        &self,
+        caller: &str,
+        since: i64,
+        until: i64,
+        limit: usize,
+    ) -> Result<Vec<PastAppeal>, HistoryError> {
         let inner = self.lock()?;
         let Some(list) = inner.by_caller.get(caller) else {
             return Ok(Vec::new());

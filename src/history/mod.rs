@@ -39,7 +39,13 @@ pub struct HistoryError(pub String);
 pub trait HistoryStore: Send + Sync {
     /// The caller's appeals received in `[since, until]`, newest first, at
     /// most `limit`.
-    fn recent(&self, caller: &str, since: i64, until: i64, limit: usize) -> Result<Vec<PastAppeal>, HistoryError>;
+    fn recent(
+        &self,
+        caller: &str,
+        since: i64,
+        until: i64,
+        limit: usize,
+    ) -> Result<Vec<PastAppeal>, HistoryError>;
 
     /// Records an appeal; `false` when its id was already recorded (the
     /// record is then left as it was).
@@ -47,4 +53,14 @@ pub trait HistoryStore: Send + Sync {
 
     /// Whether an appeal id is on record.
     fn contains(&self, id: &str) -> Result<bool, HistoryError>;
+
+    /// Whether the store answers (for readiness checks).
+    fn health(&self) -> Result<(), HistoryError> {
+        Ok(())
+    }
+
+    /// What kind of store this is, for logs and `/readyz`.
+    fn describe(&self) -> String {
+        "memory".into()
+    }
 }

@@ -27,7 +27,10 @@ fn fnv1a(s: &str) -> u64 {
 impl Signature {
     /// Builds a signature from tokens: words of two or more characters (and
     /// numbers) that are not in `ignore`.
-    pub fn from_tokens<'a>(tokens: impl IntoIterator<Item = &'a str>, ignore: &HashSet<String>) -> Signature {
+    pub fn from_tokens<'a>(
+        tokens: impl IntoIterator<Item = &'a str>,
+        ignore: &HashSet<String>,
+    ) -> Signature {
         let mut hashes: Vec<u64> = tokens
             .into_iter()
             .filter(|t| {

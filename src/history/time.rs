@@ -33,14 +33,23 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 
 fn num(s: &str, input: &str, reason: &'static str) -> Result<i64, TimeError> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(TimeError { input: input.to_string(), reason });
+        return Err(TimeError {
+            input: input.to_string(),
+            reason,
+        });
     }
-    s.parse().map_err(|_| TimeError { input: input.to_string(), reason })
+    s.parse().map_err(|_| TimeError {
+        input: input.to_string(),
+        reason,
+    })
 }
 
 /// Parses an RFC 3339 timestamp to Unix seconds (fractions dropped).
 pub fn parse_rfc3339(input: &str) -> Result<i64, TimeError> {
-    let err = |reason| TimeError { input: input.to_string(), reason };
+    let err = |reason| TimeError {
+        input: input.to_string(),
+        reason,
+    };
     let s = input.trim();
     if !s.is_ascii() || s.len() < 20 {
         return Err(err("too short or not ASCII"));
@@ -56,7 +65,9 @@ pub fn parse_rfc3339(input: &str) -> Result<i64, TimeError> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
         return Err(err("month or day out of range"));
     }
-    let rest = rest.strip_prefix(['T', 't', ' ']).ok_or_else(|| err("missing `T` between date and time"))?;
+    let rest = rest
+        .strip_prefix(['T', 't', ' '])
+        .ok_or_else(|| err("missing `T` between date and time"))?;
     if rest.len() < 9 || rest.as_bytes()[2] != b':' || rest.as_bytes()[5] != b':' {
         return Err(err("the time must be hh:mm:ss"));
     }
@@ -80,7 +91,11 @@ pub fn parse_rfc3339(input: &str) -> Result<i64, TimeError> {
             let oh = num(&tz[1..3], input, "bad offset")?;
             let om = num(&tz[4..6], input, "bad offset")?;
             let o = oh * 3600 + om * 60;
-            if tz.starts_with('-') { -o } else { o }
+            if tz.starts_with('-') {
+                -o
+            } else {
+                o
+            }
         }
         _ => return Err(err("missing or bad time zone (Z or +08:00)")),
     };
@@ -93,7 +108,12 @@ pub fn format_rfc3339(secs: i64) -> String {
     let days = local.div_euclid(86_400);
     let t = local.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+08:00", t / 3600, t % 3600 / 60, t % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+08:00",
+        t / 3600,
+        t % 3600 / 60,
+        t % 60
+    )
 }
 
 #[cfg(test)]
@@ -112,7 +132,14 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", "2026-03-01", "2026-13-01T00:00:00Z", "2026-03-01T10:05:00", "二〇二六年三月一日十点零五分", "2026-03-01T10:05:00+0800"] {
+        for bad in [
+            "",
+            "2026-03-01",
+            "2026-13-01T00:00:00Z",
+            "2026-03-01T10:05:00",
+            "二〇二六年三月一日十点零五分",
+            "2026-03-01T10:05:00+0800",
+        ] {
             assert!(parse_rfc3339(bad).is_err(), "{bad}");
         }
     }

@@ -29,7 +29,13 @@ struct Problems {
 }
 
 impl Problems {
-    fn push(&mut self, file: &Path, rule: Option<(&str, Option<usize>)>, field: Option<&str>, reason: String) {
+    fn push(
+        &mut self,
+        file: &Path,
+        rule: Option<(&str, Option<usize>)>,
+        field: Option<&str>,
+        reason: String,
+    ) {
         let mut p = Problem::new(file, reason);
         if let Some((id, line)) = rule {
             p = p.rule(id);
@@ -39,7 +45,9 @@ impl Problems {
                 .or_insert_with(|| fs::read_to_string(file).unwrap_or_default());
             let loc = Locator::new(text);
             let pos = match (line, field) {
-                (Some(l), Some(f)) => loc.field_pos(l, f.split('.').next().unwrap_or(f)).or(Some((l, 1))),
+                (Some(l), Some(f)) => loc
+                    .field_pos(l, f.split('.').next().unwrap_or(f))
+                    .or(Some((l, 1))),
                 (Some(l), None) => Some((l, 1)),
                 _ => None,
             };
@@ -86,10 +94,20 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
     let mut pats = Patterns::default();
 
     if raw.manifest.version.trim().is_empty() {
-        problems.push(&raw.dir.join("fenliu.yaml"), None, Some("version"), "the version is empty".into());
+        problems.push(
+            &raw.dir.join("fenliu.yaml"),
+            None,
+            Some("version"),
+            "the version is empty".into(),
+        );
     }
     for (file, id) in &raw.unknown_disables {
-        problems.push(file, None, Some("disable"), format!("`disable` names rule `{id}`, which the base does not have"));
+        problems.push(
+            file,
+            None,
+            Some("disable"),
+            format!("`disable` names rule `{id}`, which the base does not have"),
+        );
     }
     let (policy, cues) = compile_policy(&raw.policy, &mut pats, &mut problems);
 
@@ -99,11 +117,20 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
         .rules
         .iter()
         .map(|r| (r.value.id.as_str(), r.file.as_path(), r.line))
-        .chain(raw.type_rules.iter().map(|r| (r.value.id.as_str(), r.file.as_path(), r.line)))
+        .chain(
+            raw.type_rules
+                .iter()
+                .map(|r| (r.value.id.as_str(), r.file.as_path(), r.line)),
+        )
         .collect();
     for (i, (id, file, line)) in all_ids.iter().enumerate() {
         if id.trim().is_empty() {
-            problems.push(file, Some((id, *line)), Some("id"), "the id is empty".into());
+            problems.push(
+                file,
+                Some((id, *line)),
+                Some("id"),
+                "the id is empty".into(),
+            );
         } else if let Some(&first) = ids.get(id) {
             let (_, ffile, fline) = all_ids[first];
             problems.push(
@@ -132,7 +159,11 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
                 &raw.dir.join("fenliu.yaml"),
                 None,
                 Some("reroute.route"),
-                format!("unknown route `{}`{}", r.route, did_you_mean(&r.route, Route::ALL.map(Route::as_str))),
+                format!(
+                    "unknown route `{}`{}",
+                    r.route,
+                    did_you_mean(&r.route, Route::ALL.map(Route::as_str))
+                ),
             );
         }
         if !raw.rules.iter().any(|x| x.value.category == r.category) {
@@ -147,11 +178,25 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
 
     let mut rules = Vec::with_capacity(all_ids.len());
     for (i, located) in raw.rules.iter().enumerate() {
-        rules.push(compile_route_rule(i, located, raw, &reroutes, &ids, &mut pats, &mut problems));
+        rules.push(compile_route_rule(
+            i,
+            located,
+            raw,
+            &reroutes,
+            &ids,
+            &mut pats,
+            &mut problems,
+        ));
     }
     let offset = raw.rules.len();
     for (j, located) in raw.type_rules.iter().enumerate() {
-        rules.push(compile_type_rule(offset + j, located, raw, &mut pats, &mut problems));
+        rules.push(compile_type_rule(
+            offset + j,
+            located,
+            raw,
+            &mut pats,
+            &mut problems,
+        ));
     }
 
     if !problems.list.is_empty() {
@@ -196,13 +241,19 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
         })
         .collect();
     let regex_only_set = RegexSet::new(&alternatives).map_err(|e| {
-        LoadError::from(vec![Problem::new(&raw.dir, format!("the regex set could not be built: {e}"))])
+        LoadError::from(vec![Problem::new(
+            &raw.dir,
+            format!("the regex set could not be built: {e}"),
+        )])
     })?;
 
     // Rule keywords become dictionary words, so token-mode matching and the
     // similarity see domain words whole.
-    let mut words: Vec<(&str, Option<usize>)> =
-        raw.user_words.iter().map(|(w, f)| (w.as_str(), *f)).collect();
+    let mut words: Vec<(&str, Option<usize>)> = raw
+        .user_words
+        .iter()
+        .map(|(w, f)| (w.as_str(), *f))
+        .collect();
     for p in &pats.patterns {
         if p.chars().count() >= 2 && p.chars().all(crate::text::is_cjk) {
             words.push((p.as_str(), None));
@@ -240,13 +291,23 @@ fn route_or_problem(
             file,
             rule,
             Some(field),
-            format!("unknown route `{s}`{}; routes are {}", did_you_mean(s, Route::ALL.map(Route::as_str)), Route::ALL.map(Route::as_str).join(", ")),
+            format!(
+                "unknown route `{s}`{}; routes are {}",
+                did_you_mean(s, Route::ALL.map(Route::as_str)),
+                Route::ALL.map(Route::as_str).join(", ")
+            ),
         );
     }
     r
 }
 
-fn appeal_type_ok(t: &str, file: &Path, rule: Option<(&str, Option<usize>)>, field: &str, problems: &mut Problems) -> bool {
+fn appeal_type_ok(
+    t: &str,
+    file: &Path,
+    rule: Option<(&str, Option<usize>)>,
+    field: &str,
+    problems: &mut Problems,
+) -> bool {
     if APPEAL_TYPES.contains(&t) {
         return true;
     }
@@ -254,12 +315,19 @@ fn appeal_type_ok(t: &str, file: &Path, rule: Option<(&str, Option<usize>)>, fie
         file,
         rule,
         Some(field),
-        format!("unknown appeal type `{t}`; appeal types are {}", APPEAL_TYPES.join(", ")),
+        format!(
+            "unknown appeal type `{t}`; appeal types are {}",
+            APPEAL_TYPES.join(", ")
+        ),
     );
     false
 }
 
-fn compile_policy(policy: &Located<RawPolicy>, pats: &mut Patterns, problems: &mut Problems) -> (Policy, Vec<Cue>) {
+fn compile_policy(
+    policy: &Located<RawPolicy>,
+    pats: &mut Patterns,
+    problems: &mut Problems,
+) -> (Policy, Vec<Cue>) {
     let p = &policy.value;
     let file = policy.file.as_path();
     let mut rank = [u8::MAX; 5];
@@ -267,7 +335,12 @@ fn compile_policy(policy: &Located<RawPolicy>, pats: &mut Patterns, problems: &m
     for (i, s) in p.precedence.iter().enumerate() {
         if let Some(r) = route_or_problem(s, file, None, "precedence", problems) {
             if rank[r.index()] != u8::MAX {
-                problems.push(file, None, Some("precedence"), format!("route `{s}` is listed twice"));
+                problems.push(
+                    file,
+                    None,
+                    Some("precedence"),
+                    format!("route `{s}` is listed twice"),
+                );
             }
             rank[r.index()] = i as u8;
             precedence.push(r);
@@ -275,17 +348,36 @@ fn compile_policy(policy: &Located<RawPolicy>, pats: &mut Patterns, problems: &m
     }
     for r in Route::ALL {
         if rank[r.index()] == u8::MAX && precedence.len() == p.precedence.len() {
-            problems.push(file, None, Some("precedence"), format!("route `{r}` is missing"));
+            problems.push(
+                file,
+                None,
+                Some("precedence"),
+                format!("route `{r}` is missing"),
+            );
         }
     }
     if !(0.0..=1.0).contains(&p.review_below) {
-        problems.push(file, None, Some("review_below"), format!("`{}` is not in [0, 1]", p.review_below));
+        problems.push(
+            file,
+            None,
+            Some("review_below"),
+            format!("`{}` is not in [0, 1]", p.review_below),
+        );
     }
     let rp = &p.repeat;
     if !(rp.similarity > 0.0 && rp.similarity <= 1.0) {
-        problems.push(file, None, Some("repeat.similarity"), format!("`{}` is not in (0, 1]", rp.similarity));
+        problems.push(
+            file,
+            None,
+            Some("repeat.similarity"),
+            format!("`{}` is not in (0, 1]", rp.similarity),
+        );
     }
-    if rp.burst_count == 0 || rp.window_days == 0 || rp.burst_window_hours == 0 || rp.max_compared == 0 {
+    if rp.burst_count == 0
+        || rp.window_days == 0
+        || rp.burst_window_hours == 0
+        || rp.max_compared == 0
+    {
         problems.push(
             file,
             None,
@@ -299,8 +391,15 @@ fn compile_policy(policy: &Located<RawPolicy>, pats: &mut Patterns, problems: &m
     for w in &p.fallback.danger_cues {
         pats.add(w, Use::Danger);
     }
-    let fallback_route = route_or_problem(&p.fallback.route, file, None, "fallback.route", problems);
-    let danger_route = route_or_problem(&p.fallback.danger_route, file, None, "fallback.danger_route", problems);
+    let fallback_route =
+        route_or_problem(&p.fallback.route, file, None, "fallback.route", problems);
+    let danger_route = route_or_problem(
+        &p.fallback.danger_route,
+        file,
+        None,
+        "fallback.danger_route",
+        problems,
+    );
 
     let mut default_appeal_type: [Option<String>; 5] = Default::default();
     for (route, t) in &p.default_appeal_type {
@@ -344,7 +443,16 @@ fn compile_policy(policy: &Located<RawPolicy>, pats: &mut Patterns, problems: &m
             routes = u8::MAX;
         }
         if cue.preceding.is_empty() && cue.following.is_empty() {
-            problems.push(file, None, Some("cues"), format!("cue #{} (`{}`) has no preceding or following cue words", ci + 1, cue.kind));
+            problems.push(
+                file,
+                None,
+                Some("cues"),
+                format!(
+                    "cue #{} (`{}`) has no preceding or following cue words",
+                    ci + 1,
+                    cue.kind
+                ),
+            );
         }
         let idx = cues.len() as u16;
         for w in &cue.preceding {
@@ -359,7 +467,11 @@ fn compile_policy(policy: &Located<RawPolicy>, pats: &mut Patterns, problems: &m
         for w in &cue.terminators {
             pats.add(w, Use::Cue(idx, CueRole::Terminator));
         }
-        cues.push(Cue { kind, window: cue.window, routes });
+        cues.push(Cue {
+            kind,
+            window: cue.window,
+            routes,
+        });
     }
 
     let policy = Policy {
@@ -378,7 +490,11 @@ fn compile_policy(policy: &Located<RawPolicy>, pats: &mut Patterns, problems: &m
             max_compared: rp.max_compared,
             priority: rp.priority,
             handoff: rp.handoff.clone(),
-            ignore_words: rp.ignore_words.iter().map(|w| crate::text::normalize(w).text).collect::<HashSet<_>>(),
+            ignore_words: rp
+                .ignore_words
+                .iter()
+                .map(|w| crate::text::normalize(w).text)
+                .collect::<HashSet<_>>(),
         },
         fallback_route: fallback_route.unwrap_or(Route::NonPolice),
         fallback_category: p.fallback.category.clone(),
@@ -409,14 +525,24 @@ fn regex_gates(regexes: &[Regex]) -> Option<Vec<String>> {
                 .map(|l| String::from_utf8(l.as_bytes().to_vec()).ok())
                 .collect::<Option<Vec<_>>>()?;
             let ok = !lits.is_empty()
-                && lits.iter().all(|l| !l.is_empty() && crate::text::normalize(l).text == *l);
+                && lits
+                    .iter()
+                    .all(|l| !l.is_empty() && crate::text::normalize(l).text == *l);
             ok.then_some(lits)
         };
         let pre = usable(ExtractKind::Prefix);
         let suf = usable(ExtractKind::Suffix);
         // The longer shortest literal gates best.
-        let shortest = |v: &Option<Vec<String>>| v.as_ref().map_or(0, |v| v.iter().map(|l| l.chars().count()).min().unwrap_or(0));
-        let best = if shortest(&suf) > shortest(&pre) { suf } else { pre };
+        let shortest = |v: &Option<Vec<String>>| {
+            v.as_ref().map_or(0, |v| {
+                v.iter().map(|l| l.chars().count()).min().unwrap_or(0)
+            })
+        };
+        let best = if shortest(&suf) > shortest(&pre) {
+            suf
+        } else {
+            pre
+        };
         all.extend(best?);
     }
     Some(all)
@@ -435,43 +561,85 @@ fn compile_condition(
     let (id, file, line) = loc;
     let r = Some((id, line));
     if when.any.as_ref().is_some_and(Vec::is_empty) {
-        problems.push(file, r, Some("any"), "`any` is an empty keyword list".into());
+        problems.push(
+            file,
+            r,
+            Some("any"),
+            "`any` is an empty keyword list".into(),
+        );
     }
     let inline_any = when.any.as_deref().unwrap_or_default();
     let mut any: Vec<&str> = inline_any.iter().map(String::as_str).collect();
     for name in &when.any_from {
         if let Some(words) = keyword_files.get(name) {
             if words.value.is_empty() {
-                problems.push(file, r, Some("any_from"), format!("keyword file `{name}` is empty"));
+                problems.push(
+                    file,
+                    r,
+                    Some("any_from"),
+                    format!("keyword file `{name}` is empty"),
+                );
             }
             any.extend(words.value.iter().map(String::as_str));
         }
     }
     let has_any = !inline_any.is_empty() || !when.any_from.is_empty();
-    if when.any.is_none() && when.any_from.is_empty() && when.all.is_empty() && when.regex.is_empty() {
-        problems.push(file, r, Some("when"), "no condition: give `any`, `any_from`, `all` or `regex`".into());
+    if when.any.is_none()
+        && when.any_from.is_empty()
+        && when.all.is_empty()
+        && when.regex.is_empty()
+    {
+        problems.push(
+            file,
+            r,
+            Some("when"),
+            "no condition: give `any`, `any_from`, `all` or `regex`".into(),
+        );
     }
     for (what, list) in std::iter::once(("any", &any)).filter(|_| has_any) {
         for k in list.iter() {
             if crate::text::normalize(k).text.is_empty() {
-                problems.push(file, r, Some(what), format!("keyword `{k}` is empty after normalization"));
+                problems.push(
+                    file,
+                    r,
+                    Some(what),
+                    format!("keyword `{k}` is empty after normalization"),
+                );
             }
         }
     }
     for (g, group) in when.all.iter().enumerate() {
         if group.is_empty() {
-            problems.push(file, r, Some("all"), format!("group {} of `all` is an empty keyword list", g + 1));
+            problems.push(
+                file,
+                r,
+                Some("all"),
+                format!("group {} of `all` is an empty keyword list", g + 1),
+            );
         }
         for k in group {
             if crate::text::normalize(k).text.is_empty() {
-                problems.push(file, r, Some("all"), format!("keyword `{k}` is empty after normalization"));
+                problems.push(
+                    file,
+                    r,
+                    Some("all"),
+                    format!("keyword `{k}` is empty after normalization"),
+                );
             }
             pats.add(k, Use::Group(idx as u32, g as u16));
         }
     }
     if (when.within.is_some() || when.same_clause) && when.all.is_empty() {
-        problems.push(file, r, Some(if when.within.is_some() { "within" } else { "same_clause" }),
-            "proximity needs `all` groups to relate".into());
+        problems.push(
+            file,
+            r,
+            Some(if when.within.is_some() {
+                "within"
+            } else {
+                "same_clause"
+            }),
+            "proximity needs `all` groups to relate".into(),
+        );
     }
     for k in &any {
         pats.add(k, Use::Any(idx as u32));
@@ -487,23 +655,48 @@ fn compile_condition(
     }
 }
 
-fn compile_regexes(list: &[String], loc: (&str, &Path, Option<usize>), field: &str, problems: &mut Problems) -> Vec<Regex> {
+fn compile_regexes(
+    list: &[String],
+    loc: (&str, &Path, Option<usize>),
+    field: &str,
+    problems: &mut Problems,
+) -> Vec<Regex> {
     let (id, file, line) = loc;
     let mut out = Vec::new();
     for pattern in list {
-        match regex::RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).build() {
+        match regex::RegexBuilder::new(pattern)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+        {
             Ok(re) => out.push(re),
             Err(e) => {
-                let reason = e.to_string().lines().last().unwrap_or("invalid").trim().to_string();
+                let reason = e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("invalid")
+                    .trim()
+                    .to_string();
                 let reason = reason.trim_start_matches("error: ").to_string();
-                problems.push(file, Some((id, line)), Some(field), format!("regex `{pattern}` does not compile: {reason}"));
+                problems.push(
+                    file,
+                    Some((id, line)),
+                    Some(field),
+                    format!("regex `{pattern}` does not compile: {reason}"),
+                );
             }
         }
     }
     out
 }
 
-fn compile_unless(idx: usize, unless: Option<&RawUnless>, loc: (&str, &Path, Option<usize>), pats: &mut Patterns, problems: &mut Problems) -> Unless {
+fn compile_unless(
+    idx: usize,
+    unless: Option<&RawUnless>,
+    loc: (&str, &Path, Option<usize>),
+    pats: &mut Patterns,
+    problems: &mut Problems,
+) -> Unless {
     let Some(u) = unless else {
         return Unless::default();
     };
@@ -515,13 +708,22 @@ fn compile_unless(idx: usize, unless: Option<&RawUnless>, loc: (&str, &Path, Opt
         None | Some("text") => false,
         Some("clause") => true,
         Some(other) => {
-            problems.push(file, Some((id, line)), Some("unless.scope"),
-                format!("unknown scope `{other}`; scopes are text, clause"));
+            problems.push(
+                file,
+                Some((id, line)),
+                Some("unless.scope"),
+                format!("unknown scope `{other}`; scopes are text, clause"),
+            );
             false
         }
     };
     if u.any.is_empty() && u.regex.is_empty() {
-        problems.push(file, Some((id, line)), Some("unless"), "`unless` is an empty keyword list".into());
+        problems.push(
+            file,
+            Some((id, line)),
+            Some("unless"),
+            "`unless` is an empty keyword list".into(),
+        );
     }
     Unless {
         regex: compile_regexes(&u.regex, loc, "unless", problems),
@@ -546,7 +748,12 @@ fn compile_route_rule(
 
     let route = route_or_problem(&r.route, file, at, "route", problems);
     if r.priority == 0 || r.priority > 100 {
-        problems.push(file, at, Some("priority"), format!("priority `{}` is not in 1..=100", r.priority));
+        problems.push(
+            file,
+            at,
+            Some("priority"),
+            format!("priority `{}` is not in 1..=100", r.priority),
+        );
     }
     if r.category.trim().is_empty() {
         problems.push(file, at, Some("category"), "the category is empty".into());
@@ -557,10 +764,24 @@ fn compile_route_rule(
     if route == Some(Route::Emergency) {
         match r.handoff.as_deref() {
             Some(h) if EMERGENCY_LINES.contains(&h) => {}
-            Some(h) => problems.push(file, at, Some("handoff"),
-                format!("an emergency hands off to {}, not `{h}`", EMERGENCY_LINES.join(", "))),
-            None => problems.push(file, at, Some("handoff"),
-                format!("an emergency rule needs a `handoff`: {}", EMERGENCY_LINES.join(", "))),
+            Some(h) => problems.push(
+                file,
+                at,
+                Some("handoff"),
+                format!(
+                    "an emergency hands off to {}, not `{h}`",
+                    EMERGENCY_LINES.join(", ")
+                ),
+            ),
+            None => problems.push(
+                file,
+                at,
+                Some("handoff"),
+                format!(
+                    "an emergency rule needs a `handoff`: {}",
+                    EMERGENCY_LINES.join(", ")
+                ),
+            ),
         }
     }
     let cond = compile_condition(idx, &r.when, loc, &raw.keyword_files, pats, problems);
@@ -568,12 +789,23 @@ fn compile_route_rule(
     let mut suppresses = Vec::new();
     for target in &r.suppresses {
         let found: Vec<usize> = match target.strip_suffix('*') {
-            Some(prefix) => ids.iter().filter(|(id, _)| id.starts_with(prefix)).map(|(_, &i)| i).collect(),
+            Some(prefix) => ids
+                .iter()
+                .filter(|(id, _)| id.starts_with(prefix))
+                .map(|(_, &i)| i)
+                .collect(),
             None => ids.get(target.as_str()).copied().into_iter().collect(),
         };
         if found.is_empty() {
-            problems.push(file, at, Some("suppresses"),
-                format!("`{target}` names no rule{}", did_you_mean(target, ids.keys().copied())));
+            problems.push(
+                file,
+                at,
+                Some("suppresses"),
+                format!(
+                    "`{target}` names no rule{}",
+                    did_you_mean(target, ids.keys().copied())
+                ),
+            );
         }
         suppresses.extend(found.into_iter().filter(|&i| i != idx));
     }
@@ -583,9 +815,15 @@ fn compile_route_rule(
             Some(CueKind::Negated) => ignore.negated = true,
             Some(CueKind::Hypothetical) => ignore.hypothetical = true,
             Some(CueKind::Past) => ignore.past = true,
-            None => problems.push(file, at, Some("ignore_cues"), format!(
-                "unknown cue kind `{kind}`{}; kinds are negated, hypothetical, past",
-                did_you_mean(kind, ["negated", "hypothetical", "past"]))),
+            None => problems.push(
+                file,
+                at,
+                Some("ignore_cues"),
+                format!(
+                    "unknown cue kind `{kind}`{}; kinds are negated, hypothetical, past",
+                    did_you_mean(kind, ["negated", "hypothetical", "past"])
+                ),
+            ),
         }
     }
     if problems.list.len() > before {
@@ -603,7 +841,12 @@ fn compile_route_rule(
     }
     Some(Rule {
         id: r.id.clone(),
-        target: Target::Route { route, category: r.category.clone(), handoff, appeal_type: r.appeal_type.clone() },
+        target: Target::Route {
+            route,
+            category: r.category.clone(),
+            handoff,
+            appeal_type: r.appeal_type.clone(),
+        },
         priority: r.priority,
         description: r.description.clone(),
         file: located.file.clone(),
@@ -630,7 +873,12 @@ fn compile_type_rule(
     let before = problems.list.len();
     appeal_type_ok(&r.appeal_type, file, at, "appeal_type", problems);
     if r.priority == 0 || r.priority > 100 {
-        problems.push(file, at, Some("priority"), format!("priority `{}` is not in 1..=100", r.priority));
+        problems.push(
+            file,
+            at,
+            Some("priority"),
+            format!("priority `{}` is not in 1..=100", r.priority),
+        );
     }
     let cond = compile_condition(idx, &r.when, loc, &raw.keyword_files, pats, problems);
     let unless = compile_unless(idx, r.unless.as_ref(), loc, pats, problems);

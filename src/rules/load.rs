@@ -74,13 +74,24 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn read(path: &Path, hasher: &mut Sha256, files: &mut Vec<PathBuf>) -> Result<String, Problem> {
-    let bytes = fs::read(path).map_err(|e| Problem::new(path, format!("cannot read the file: {e}")))?;
-    hasher.update(path.file_name().map(|n| n.as_encoded_bytes()).unwrap_or_default());
+    let bytes =
+        fs::read(path).map_err(|e| Problem::new(path, format!("cannot read the file: {e}")))?;
+    hasher.update(
+        path.file_name()
+            .map(|n| n.as_encoded_bytes())
+            .unwrap_or_default(),
+    );
     hasher.update((bytes.len() as u64).to_le_bytes());
     hasher.update(&bytes);
     files.push(path.to_path_buf());
     String::from_utf8(bytes).map_err(|e| {
-        Problem::new(path, format!("the file is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))
+        Problem::new(
+            path,
+            format!(
+                "the file is not valid UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
     })
 }
 
@@ -109,8 +120,11 @@ fn load_layer(
     let base = match &manifest.extends {
         Some(base) if depth >= MAX_DEPTH => {
             problems.push(
-                Problem::new(&manifest_path, format!("overlays nest deeper than {MAX_DEPTH} levels at `{base}`"))
-                    .field("extends"),
+                Problem::new(
+                    &manifest_path,
+                    format!("overlays nest deeper than {MAX_DEPTH} levels at `{base}`"),
+                )
+                .field("extends"),
             );
             return None;
         }
@@ -127,8 +141,14 @@ fn load_layer(
     // Policy: required in a base, optional in an overlay.
     let policy_path = dir.join(POLICY);
     let policy = if policy_path.exists() || base.is_none() {
-        match read(&policy_path, hasher, &mut files).and_then(|t| yaml::parse::<RawPolicy>(&policy_path, &t)) {
-            Ok(p) => Some(Located { value: p, file: policy_path.clone(), line: None }),
+        match read(&policy_path, hasher, &mut files)
+            .and_then(|t| yaml::parse::<RawPolicy>(&policy_path, &t))
+        {
+            Ok(p) => Some(Located {
+                value: p,
+                file: policy_path.clone(),
+                line: None,
+            }),
             Err(p) => {
                 problems.push(p);
                 None
@@ -155,7 +175,10 @@ fn load_layer(
                 .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
                 .collect(),
             Err(e) => {
-                problems.push(Problem::new(&routes_dir, format!("cannot list the directory: {e}")));
+                problems.push(Problem::new(
+                    &routes_dir,
+                    format!("cannot list the directory: {e}"),
+                ));
                 Vec::new()
             }
         };
@@ -166,7 +189,10 @@ fn load_layer(
             }
         }
     } else if base.is_none() {
-        problems.push(Problem::new(&routes_dir, "a base rule set needs a `routes/` directory of rule files"));
+        problems.push(Problem::new(
+            &routes_dir,
+            "a base rule set needs a `routes/` directory of rule files",
+        ));
     }
 
     let mut user_words = Vec::new();
@@ -187,7 +213,9 @@ fn load_layer(
             }
             let path = if base.is_some() && manifest.dictionaries.is_none() {
                 // An overlay without its own dictionaries uses the base's.
-                base.as_ref().map(|b| b.dict_dir().join(name)).unwrap_or_default()
+                base.as_ref()
+                    .map(|b| b.dict_dir().join(name))
+                    .unwrap_or_default()
             } else {
                 dict_dir.join(name)
             };
@@ -198,23 +226,41 @@ fn load_layer(
                         .map(|l| l.split('#').next().unwrap_or("").trim().to_string())
                         .filter(|l| !l.is_empty())
                         .collect();
-                    keyword_files.insert(name.clone(), Located { value: words, file: path, line: None });
+                    keyword_files.insert(
+                        name.clone(),
+                        Located {
+                            value: words,
+                            file: path,
+                            line: None,
+                        },
+                    );
                 }
                 Err(_) => {
                     let line = Locator::new(&fs::read_to_string(&rule.file).unwrap_or_default())
                         .find_from(rule.line.unwrap_or(1), name.as_str());
                     problems.push(
-                        Problem::new(&rule.file, format!("keyword file `{name}` not found at `{}`", path.display()))
-                            .at(line.map(|l| l.0), line.map(|l| l.1))
-                            .rule(&rule.value.id)
-                            .field("any_from"),
+                        Problem::new(
+                            &rule.file,
+                            format!("keyword file `{name}` not found at `{}`", path.display()),
+                        )
+                        .at(line.map(|l| l.0), line.map(|l| l.1))
+                        .rule(&rule.value.id)
+                        .field("any_from"),
                     );
                 }
             }
         }
     }
 
-    let layer = LayerParts { manifest, policy, rules, type_rules, keyword_files, user_words, files };
+    let layer = LayerParts {
+        manifest,
+        policy,
+        rules,
+        type_rules,
+        keyword_files,
+        user_words,
+        files,
+    };
     match base {
         None => {
             let policy = layer.policy?;
@@ -262,7 +308,8 @@ fn apply_overlay(mut base: RawRuleSet, layer: LayerParts, dir: &Path) -> RawRule
         base.rules.retain(|r| &r.value.id != id);
         if base.rules.len() == before {
             // Reported by compile, with the rest of the semantic problems.
-            base.unknown_disables.push((manifest_file.clone(), id.clone()));
+            base.unknown_disables
+                .push((manifest_file.clone(), id.clone()));
         }
     }
     for rule in layer.rules {
@@ -272,7 +319,11 @@ fn apply_overlay(mut base: RawRuleSet, layer: LayerParts, dir: &Path) -> RawRule
         }
     }
     for rule in layer.type_rules {
-        match base.type_rules.iter_mut().find(|r| r.value.id == rule.value.id) {
+        match base
+            .type_rules
+            .iter_mut()
+            .find(|r| r.value.id == rule.value.id)
+        {
             Some(existing) => *existing = rule,
             None => base.type_rules.push(rule),
         }
@@ -316,11 +367,19 @@ fn parse_rules<T: serde::de::DeserializeOwned>(
         let id = yaml::str_field(&value, "id").map(str::to_string);
         let line = id.as_deref().and_then(|id| locator.rule_line(id));
         match yaml::from_value::<T>(value) {
-            Ok(rule) => out.push(Located { value: rule, file: path.to_path_buf(), line }),
+            Ok(rule) => out.push(Located {
+                value: rule,
+                file: path.to_path_buf(),
+                line,
+            }),
             Err(mut msg) => {
                 let field = yaml::quoted_field(&msg).map(str::to_string);
-                if let (Some(f), Some(expected)) = (&field, msg.split_once("expected one of ").map(|x| x.1.to_string())) {
-                    let names: Vec<&str> = expected.split(", ").map(|n| n.trim_matches('`')).collect();
+                if let (Some(f), Some(expected)) = (
+                    &field,
+                    msg.split_once("expected one of ").map(|x| x.1.to_string()),
+                ) {
+                    let names: Vec<&str> =
+                        expected.split(", ").map(|n| n.trim_matches('`')).collect();
                     msg = format!("{msg}{}", super::error::did_you_mean(f, names));
                 }
                 let pos = match (line, &field) {

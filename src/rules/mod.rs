@@ -16,9 +16,9 @@ use std::path::Path;
 pub use compile::compile;
 pub use error::{LoadError, Problem};
 pub use load::{load, Located, RawRuleSet};
-pub use model::{Route, Rule, RuleSet, Target, APPEAL_TYPES, EMERGENCY_LINES};
 pub(crate) use model::{CueKind, CueRole, Use};
 pub use model::{Policy, RepeatPolicy};
+pub use model::{Route, Rule, RuleSet, Target, APPEAL_TYPES, EMERGENCY_LINES};
 
 /// Loads and compiles the rule set in `dir`.
 pub fn load_rule_set(dir: &Path) -> Result<RuleSet, LoadError> {

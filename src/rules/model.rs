@@ -12,7 +12,19 @@ use super::raw::RawExamples;
 use crate::text::Segmenter;
 
 /// The five routes of the labelling standard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Route {
     Emergency,
@@ -267,7 +279,12 @@ impl RuleSet {
     pub fn counts_per_route(&self) -> Vec<(Route, usize)> {
         Route::ALL
             .iter()
-            .map(|&r| (r, self.rules.iter().filter(|x| x.route() == Some(r)).count()))
+            .map(|&r| {
+                (
+                    r,
+                    self.rules.iter().filter(|x| x.route() == Some(r)).count(),
+                )
+            })
             .collect()
     }
 
@@ -277,7 +294,10 @@ impl RuleSet {
         self.uses
             .iter()
             .enumerate()
-            .filter(|(_, uses)| uses.iter().any(|u| matches!(u, Use::Any(x) | Use::Group(x, _) if *x == r)))
+            .filter(|(_, uses)| {
+                uses.iter()
+                    .any(|u| matches!(u, Use::Any(x) | Use::Group(x, _) if *x == r))
+            })
             .map(|(p, _)| self.patterns[p].as_str())
             .collect()
     }

@@ -59,13 +59,15 @@ impl<'a> Locator<'a> {
 
     /// The 1-based line of the `id: <id>` entry.
     pub fn rule_line(&self, id: &str) -> Option<usize> {
-        self.lines.iter().position(|l| {
-            let t = l.trim_start().trim_start_matches("- ").trim_start();
-            t.strip_prefix("id:")
-                .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\'') == id)
-                .unwrap_or(false)
-        })
-        .map(|i| i + 1)
+        self.lines
+            .iter()
+            .position(|l| {
+                let t = l.trim_start().trim_start_matches("- ").trim_start();
+                t.strip_prefix("id:")
+                    .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\'') == id)
+                    .unwrap_or(false)
+            })
+            .map(|i| i + 1)
     }
 
     /// The 1-based line and column of `field:` inside the rule whose id line

@@ -11,6 +11,6 @@ mod normalize;
 mod segment;
 
 pub use clause::Clauses;
+pub(crate) use normalize::is_cjk;
 pub use normalize::{normalize, Normalized};
 pub use segment::{Segmenter, Token};
-pub(crate) use normalize::is_cjk;

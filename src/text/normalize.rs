@@ -101,7 +101,9 @@ pub(crate) fn is_cjk(c: char) -> bool {
 
 /// Characters fast2s converts by their neighbours (and 著, fixed here).
 /// Sorted, for a binary search.
-const CONTEXTUAL: &[char] = &['乾', '兒', '夥', '幺', '於', '畫', '瞭', '苧', '著', '藉', '覆', '讎', '鍾', '闔', '麽'];
+const CONTEXTUAL: &[char] = &[
+    '乾', '兒', '夥', '幺', '於', '畫', '瞭', '苧', '著', '藉', '覆', '讎', '鍾', '闔', '麽',
+];
 
 const TABLE_START: u32 = 0x3400;
 const TABLE_END: u32 = 0xFAFF;
@@ -122,8 +124,13 @@ fn t2s() -> &'static T2s {
         let mut pairs = Vec::new();
         let mut buf = [0u8; 4];
         for u in TABLE_START..=TABLE_END {
-            let Some(ch) = char::from_u32(u) else { continue };
-            let to = fast2s::convert(ch.encode_utf8(&mut buf)).chars().next().unwrap_or(ch);
+            let Some(ch) = char::from_u32(u) else {
+                continue;
+            };
+            let to = fast2s::convert(ch.encode_utf8(&mut buf))
+                .chars()
+                .next()
+                .unwrap_or(ch);
             if to != ch {
                 let i = (u - TABLE_START) as usize;
                 changes[i / 64] |= 1 << (i % 64);
@@ -145,7 +152,9 @@ fn simplify_char(c: char) -> char {
     if t.changes[i / 64] & (1 << (i % 64)) == 0 {
         return c;
     }
-    t.pairs.binary_search_by_key(&c, |p| p.0).map_or(c, |k| t.pairs[k].1)
+    t.pairs
+        .binary_search_by_key(&c, |p| p.0)
+        .map_or(c, |k| t.pairs[k].1)
 }
 
 /// 著 is both a simplified character (著名, 显著) and the traditional form of
@@ -153,14 +162,19 @@ fn simplify_char(c: char) -> char {
 /// callers write in traditional text are fixed here, from the neighbours.
 fn fix_zhe(mut chars: Vec<char>) -> Vec<char> {
     const NEXT_KEEP: &[char] = &['名', '作', '称', '述', '录', '书', '者', '文'];
-    const PREV_KEEP: &[char] = &['显', '土', '卓', '巨', '原', '编', '名', '论', '遗', '专', '新', '拙', '昭', '撰', '合', '译'];
+    const PREV_KEEP: &[char] = &[
+        '显', '土', '卓', '巨', '原', '编', '名', '论', '遗', '专', '新', '拙', '昭', '撰', '合',
+        '译',
+    ];
     for i in 0..chars.len() {
         if chars[i] != '著' {
             continue;
         }
         let next = chars.get(i + 1).copied();
         let prev = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
-        if !next.is_some_and(|c| NEXT_KEEP.contains(&c)) && !prev.is_some_and(|c| PREV_KEEP.contains(&c)) {
+        if !next.is_some_and(|c| NEXT_KEEP.contains(&c))
+            && !prev.is_some_and(|c| PREV_KEEP.contains(&c))
+        {
             chars[i] = '着';
         }
     }

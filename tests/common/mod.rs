@@ -10,13 +10,18 @@ use fenliu::rules::load_rule_set;
 
 pub fn minimal() -> Classifier {
     static SET: OnceLock<Classifier> = OnceLock::new();
-    SET.get_or_init(|| Classifier::new(Arc::new(load_rule_set(Path::new("tests/fixtures/minimal/rules")).unwrap())))
-        .clone()
+    SET.get_or_init(|| {
+        Classifier::new(Arc::new(
+            load_rule_set(Path::new("tests/fixtures/minimal/rules")).unwrap(),
+        ))
+    })
+    .clone()
 }
 
 pub fn shipped() -> Classifier {
     static SET: OnceLock<Classifier> = OnceLock::new();
-    SET.get_or_init(|| Classifier::new(Arc::new(load_rule_set(Path::new("rules")).unwrap()))).clone()
+    SET.get_or_init(|| Classifier::new(Arc::new(load_rule_set(Path::new("rules")).unwrap())))
+        .clone()
 }
 
 /// 2026-03-01T10:00:00+08:00 plus `minutes`.

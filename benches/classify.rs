@@ -27,7 +27,11 @@ fn bench(c: &mut Criterion) {
     let classifier = Classifier::new(rules.clone());
     let texts = corpus_texts();
     let mean_chars = texts.iter().map(|t| t.chars().count()).sum::<usize>() / texts.len().max(1);
-    eprintln!("{} appeals, {} characters on average", texts.len(), mean_chars);
+    eprintln!(
+        "{} appeals, {} characters on average",
+        texts.len(),
+        mean_chars
+    );
 
     let mut group = c.benchmark_group("per_appeal");
     let mut i = 0;

@@ -22,6 +22,7 @@ pub(crate) fn decide(
     id: Option<String>,
 ) -> Decision {
     let policy = &rules.policy;
+    let original = &Original::new(original);
     let mut best: [Option<Best>; 5] = [None; 5];
     for (fi, f) in analysis.fired.iter().enumerate() {
         let rule = &rules.rules[f.rule];
@@ -119,7 +120,7 @@ pub(crate) fn decide(
             let mut s = format!(
                 "规则 {} 命中“{}”（优先级 {}）",
                 rule.id,
-                span_texts(analysis, original, &f.spans).join("”“"),
+                original.texts(analysis, &f.spans).join("”“"),
                 rule.priority
             );
             if let Some((r, x)) = rival {
@@ -194,7 +195,7 @@ pub(crate) fn decide(
 fn fallback(
     rules: &RuleSet,
     analysis: &Analysis,
-    original: &str,
+    original: &Original,
     hits: Vec<Hit>,
     repeat: RepeatEvidence,
     ruleset: RulesetRef,
@@ -218,7 +219,7 @@ fn fallback(
             policy.danger_handoff.clone(),
             format!(
                 "没有规则命中，但有危险信号“{}”，疑警从有，转 {}，需人工复核",
-                span_texts(analysis, original, &analysis.danger).join("”“"),
+                original.texts(analysis, &analysis.danger).join("”“"),
                 policy.danger_route
             ),
         )
@@ -275,20 +276,40 @@ fn appeal_type(
     }
 }
 
-fn span_texts(analysis: &Analysis, original: &str, spans: &[CharSpan]) -> Vec<String> {
-    spans
-        .iter()
-        .map(|s| to_span(analysis, original, *s).text)
-        .collect()
+/// The original text with its character offsets, for cutting spans.
+struct Original<'a> {
+    text: &'a str,
+    /// Byte offset of every character, and one past the end.
+    bytes: Vec<usize>,
 }
 
-fn to_span(analysis: &Analysis, original: &str, s: CharSpan) -> Span {
-    let (start, end) = analysis.norm.to_original(s.start, s.end);
-    let text: String = original.chars().skip(start).take(end - start).collect();
-    Span { start, end, text }
+impl<'a> Original<'a> {
+    fn new(text: &'a str) -> Original<'a> {
+        let mut bytes: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
+        bytes.push(text.len());
+        Original { text, bytes }
+    }
+
+    fn span(&self, analysis: &Analysis, s: CharSpan) -> Span {
+        let (start, end) = analysis.norm.to_original(s.start, s.end);
+        let b = |c: usize| self.bytes.get(c).copied().unwrap_or(self.text.len());
+        Span {
+            start,
+            end,
+            text: self
+                .text
+                .get(b(start)..b(end))
+                .unwrap_or_default()
+                .to_string(),
+        }
+    }
+
+    fn texts(&self, analysis: &Analysis, spans: &[CharSpan]) -> Vec<String> {
+        spans.iter().map(|s| self.span(analysis, *s).text).collect()
+    }
 }
 
-fn explain_hits(rules: &RuleSet, analysis: &Analysis, original: &str) -> Vec<Hit> {
+fn explain_hits(rules: &RuleSet, analysis: &Analysis, original: &Original) -> Vec<Hit> {
     let mut hits: Vec<(&Fired, Hit)> = analysis
         .fired
         .iter()
@@ -305,7 +326,7 @@ fn explain_hits(rules: &RuleSet, analysis: &Analysis, original: &str) -> Vec<Hit
                     spans: f
                         .spans
                         .iter()
-                        .map(|s| to_span(analysis, original, *s))
+                        .map(|s| original.span(analysis, *s))
                         .collect(),
                     negated: f.flags.negated,
                     hypothetical: f.flags.hypothetical,

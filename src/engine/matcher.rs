@@ -83,8 +83,11 @@ impl Fired {
 pub struct Analysis {
     pub norm: Normalized,
     pub clauses: Clauses,
-    /// Tokens of the normalized text (byte ranges of `norm.text`).
+    /// Tokens of the normalized text (byte ranges of `norm.text`): cut
+    /// when a rule matches on tokens, or later by [`Analysis::segment`] when
+    /// history needs a signature; empty otherwise.
     pub tokens: Vec<Token>,
+    segmented: bool,
     /// Route rules and appeal-type rules that fired, by rule index.
     pub fired: Vec<Fired>,
     /// Danger cues found (for the fallback).
@@ -105,6 +108,14 @@ struct Hit {
 const UNLESS: u16 = u16::MAX;
 
 impl Analysis {
+    /// Segments the text if matching did not need to.
+    pub fn segment(&mut self, rules: &RuleSet) {
+        if !self.segmented {
+            self.tokens = rules.segmenter.tokens(&self.norm.text);
+            self.segmented = true;
+        }
+    }
+
     /// The tokens as strings of the normalized text.
     pub fn token_strs(&self) -> impl Iterator<Item = &str> {
         self.tokens.iter().map(|t| &self.norm.text[t.start..t.end])
@@ -115,8 +126,15 @@ impl Analysis {
 pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
     let norm = normalize(text);
     let clauses = Clauses::split(&norm.text);
-    let toks = rules.segmenter.tokens(&norm.text);
-    let mut boundary = vec![false; norm.text.len() + 1];
+    // Token boundaries matter only to rules that match on tokens; jieba is
+    // the largest single cost of an appeal, so it runs only when needed.
+    let segmented = rules.needs_tokens;
+    let toks = if segmented {
+        rules.segmenter.tokens(&norm.text)
+    } else {
+        Vec::new()
+    };
+    let mut boundary = vec![false; if segmented { norm.text.len() + 1 } else { 0 }];
     for t in &toks {
         boundary[t.start] = true;
         boundary[t.end] = true;
@@ -132,7 +150,7 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
             start: norm.char_at_byte(m.start()),
             end: norm.char_at_byte(m.end()),
         };
-        let on_tokens = boundary[m.start()] && boundary[m.end()];
+        let on_tokens = segmented && boundary[m.start()] && boundary[m.end()];
         for u in &rules.uses[m.pattern().as_usize()] {
             match *u {
                 Use::Any(r) => hits.push(Hit {
@@ -204,6 +222,7 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
         norm,
         clauses,
         tokens: toks,
+        segmented,
         fired,
         danger,
         new_fact,

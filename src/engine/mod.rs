@@ -68,9 +68,13 @@ impl Classifier {
     /// history. A failing store never fails the classification: the
     /// evidence is marked `unavailable` and the appeal is not recorded.
     pub fn classify(&self, appeal: &Appeal, history: &dyn HistoryStore, now: i64) -> Decision {
-        let analysis = analyze(&self.rules, &appeal.text);
+        let mut analysis = analyze(&self.rules, &appeal.text);
         let policy = &self.rules.policy.repeat;
         let at = appeal.received_at.unwrap_or(now);
+        let caller = appeal.caller.as_deref().filter(|c| !c.trim().is_empty());
+        if caller.is_some() {
+            analysis.segment(&self.rules);
+        }
         let signature = Signature::from_tokens(analysis.token_strs(), &policy.ignore_words);
         let mut repeat = RepeatEvidence {
             status: HistoryStatus::NoCaller,
@@ -80,7 +84,6 @@ impl Classifier {
             burst: false,
             recorded: false,
         };
-        let caller = appeal.caller.as_deref().filter(|c| !c.trim().is_empty());
         let mut seen_before = false;
         if let Some(caller) = caller {
             match self.history_evidence(

@@ -203,6 +203,7 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
         return Err(LoadError::from(problems.list));
     }
     let rules: Vec<Rule> = rules.into_iter().flatten().collect();
+    let needs_tokens = rules.iter().any(|r| r.cond.tokens);
 
     // Regex-only rules run when the automaton finds one of the literals
     // their regexes must start or end with; the rest go into one set.
@@ -222,7 +223,7 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
     }
     let automaton = match AhoCorasickBuilder::new()
         .match_kind(MatchKind::Standard)
-        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
         .build(&pats.patterns)
     {
         Ok(a) => a,
@@ -273,6 +274,7 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
         uses: pats.uses,
         patterns: pats.patterns,
         cues,
+        needs_tokens,
         regex_only,
         regex_only_set,
     })

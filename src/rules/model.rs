@@ -262,6 +262,8 @@ pub struct RuleSet {
     /// gate them: checked on every appeal, behind one `RegexSet` pass.
     pub(crate) regex_only: Vec<usize>,
     pub(crate) regex_only_set: RegexSet,
+    /// Some rule matches on token boundaries.
+    pub(crate) needs_tokens: bool,
 }
 
 impl RuleSet {
@@ -286,6 +288,11 @@ impl RuleSet {
                 )
             })
             .collect()
+    }
+
+    /// Bytes the keyword automaton takes (for reports).
+    pub fn automaton_bytes(&self) -> usize {
+        self.automaton.memory_usage()
     }
 
     /// The keywords of a rule, for lints.

@@ -57,6 +57,10 @@ enum Command {
         /// A TOML config file; flags override environment variables, which override it [env: FENLIU_CONFIG].
         #[arg(long)]
         config: Option<PathBuf>,
+        /// History store: sqlite:PATH, postgres://USER@HOST/DB or memory: [env: FENLIU_HISTORY;
+        /// default sqlite:<data-dir>/history.sqlite3]. Callers are hashed with FENLIU_HISTORY_SECRET.
+        #[arg(long)]
+        history: Option<String>,
     },
     /// Validate the rule set and run every rule's examples.
     Check {
@@ -88,6 +92,7 @@ fn main() -> ExitCode {
             watch,
             dev,
             config,
+            history,
         } => serve(fenliu::server::Flags {
             addr,
             data_dir,
@@ -95,6 +100,7 @@ fn main() -> ExitCode {
             watch,
             dev,
             config,
+            history,
         }),
         Command::Eval {
             corpus,
@@ -255,8 +261,8 @@ fn serve(flags: fenliu::server::Flags) -> Result<ExitCode> {
             config.data_dir.display()
         )
     })?;
-    let history: std::sync::Arc<dyn fenliu::history::HistoryStore> =
-        std::sync::Arc::new(MemoryStore::new());
+    let history = open_history(&config)?;
+    tracing::info!(store = %history.describe(), "history");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -266,7 +272,11 @@ fn serve(flags: fenliu::server::Flags) -> Result<ExitCode> {
             .with_context(|| format!("cannot listen on {}", config.addr))?;
         let local = listener.local_addr()?;
         let version = loaded.classifier.rules().version.clone();
+        let retention_days = config.retention_days;
         let state = std::sync::Arc::new(AppState::new(config, loaded, history));
+        if retention_days > 0 {
+            tokio::spawn(fenliu::server::purge_old(state.clone(), retention_days));
+        }
         // Tests and scripts read this line for the port.
         println!("fenliu listening on http://{local} (rule set {version})");
         tracing::info!(%local, %version, "listening");
@@ -275,6 +285,51 @@ fn serve(flags: fenliu::server::Flags) -> Result<ExitCode> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The history store `serve` records into. Without a caller secret it
+/// refuses to record (and says so); `--dev` keeps a generated secret in the
+/// data directory so a restart still recognises callers.
+fn open_history(
+    config: &fenliu::server::Config,
+) -> Result<std::sync::Arc<dyn fenliu::history::HistoryStore>> {
+    use fenliu::history::{open_store, CallerKey, DisabledStore};
+    let secret = match (&config.history_secret, config.dev) {
+        (Some(s), _) => Some(s.as_bytes().to_vec()),
+        (None, true) => Some(dev_secret(&config.data_dir)?),
+        (None, false) => None,
+    };
+    let Some(secret) = secret else {
+        eprintln!("history is OFF: no caller secret (FENLIU_HISTORY_SECRET or `history_secret`); appeals are not recorded and repeats are not detected");
+        tracing::warn!("no history secret: history disabled");
+        return Ok(std::sync::Arc::new(DisabledStore));
+    };
+    let key = CallerKey::new(&secret).context("the history secret must be at least 16 bytes")?;
+    let url = config.history.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite:{}",
+            config.data_dir.join("history.sqlite3").display()
+        )
+    });
+    open_store(&url, key)
+        .map_err(|e| anyhow::anyhow!("cannot open the history store `{url}`: {}", e.0))
+}
+
+fn dev_secret(data_dir: &Path) -> Result<Vec<u8>> {
+    let path = data_dir.join("history.secret");
+    if let Ok(s) = std::fs::read(&path) {
+        if s.len() >= 16 {
+            return Ok(s);
+        }
+    }
+    let mut buf = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .context("cannot read /dev/urandom for a dev secret")?;
+    let hex: String = buf.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&path, &hex).with_context(|| format!("cannot write `{}`", path.display()))?;
+    tracing::warn!(path = %path.display(), "--dev: generated a caller secret");
+    Ok(hex.into_bytes())
 }
 
 fn check(rules: &Path) -> Result<ExitCode> {

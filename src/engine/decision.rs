@@ -74,8 +74,8 @@ pub struct Span {
 /// History evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RepeatEvidence {
-    /// `checked`, `no-caller` (nothing to look up) or `unavailable` (the
-    /// store failed; nothing counted).
+    /// `checked`, `no-caller` (nothing to look up), `unavailable` (the
+    /// store failed; nothing counted) or `disabled` (no caller secret).
     pub status: HistoryStatus,
     /// Earlier near-duplicates in the repeat window that counted.
     pub earlier: Vec<EarlierAppeal>,
@@ -94,7 +94,10 @@ pub struct RepeatEvidence {
 pub enum HistoryStatus {
     Checked,
     NoCaller,
+    /// The store failed: nothing counted and the appeal was not recorded.
     Unavailable,
+    /// The service runs without history (no caller secret configured).
+    Disabled,
 }
 
 /// An earlier appeal that counted as the same matter.

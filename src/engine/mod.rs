@@ -17,7 +17,7 @@ pub use decision::{
 pub use examples::check_examples;
 pub use matcher::{analyze, Analysis, CharSpan, Fired, Flags};
 
-use crate::history::{format_rfc3339, similarity, HistoryStore, PastAppeal, Signature};
+use crate::history::{format_rfc3339, similarity, Audit, HistoryStore, PastAppeal, Signature};
 use crate::rules::{Route, RuleSet};
 
 /// One appeal to classify.
@@ -85,6 +85,12 @@ impl Classifier {
             recorded: false,
         };
         let mut seen_before = false;
+        let caller = if history.enabled() {
+            caller
+        } else {
+            repeat.status = HistoryStatus::Disabled;
+            None
+        };
         if let Some(caller) = caller {
             match self.history_evidence(
                 caller,
@@ -111,15 +117,36 @@ impl Classifier {
         if let (Some(caller), HistoryStatus::Checked, false) =
             (caller, decision.explanation.repeat.status, seen_before)
         {
+            // An appeal without an id gets one from its time and text, never
+            // from the caller (ids are stored in clear).
+            let id = appeal.id.clone().unwrap_or_else(|| {
+                let text_hash = appeal.text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+                });
+                format!("anon-{at}-{text_hash:016x}")
+            });
+            let audit = Audit {
+                ruleset_version: decision.ruleset.version.clone(),
+                ruleset_digest: decision.ruleset.digest.clone(),
+                rules: decision
+                    .explanation
+                    .hits
+                    .iter()
+                    .filter(|h| h.counted)
+                    .map(|h| h.rule.clone())
+                    .collect(),
+                decided_by: decision.explanation.decided_by.clone(),
+                confidence: decision.confidence,
+                review: decision.review,
+            };
             let record = PastAppeal {
-                id: appeal.id.clone().unwrap_or_else(|| {
-                    format!("anon-{caller}-{at}-{}", signature.0.first().unwrap_or(&0))
-                }),
+                id,
                 caller: caller.to_string(),
                 received_at: at,
                 signature,
                 route: decision.route,
                 category: decision.category.clone(),
+                audit: Some(audit),
             };
             match history.record(&record) {
                 Ok(inserted) => decision.explanation.repeat.recorded = inserted,

@@ -64,4 +64,22 @@ impl HistoryStore for MemoryStore {
     fn contains(&self, id: &str) -> Result<bool, HistoryError> {
         Ok(self.lock()?.ids.contains(id))
     }
+
+    fn purge_before(&self, before: i64) -> Result<usize, HistoryError> {
+        let mut inner = self.lock()?;
+        let mut gone = Vec::new();
+        for list in inner.by_caller.values_mut() {
+            list.retain(|a| {
+                let keep = a.received_at >= before;
+                if !keep {
+                    gone.push(a.id.clone());
+                }
+                keep
+            });
+        }
+        for id in &gone {
+            inner.ids.remove(id);
+        }
+        Ok(gone.len())
+    }
 }

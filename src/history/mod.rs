@@ -4,13 +4,20 @@
 //! The engine sees history only through [`HistoryStore`]. This module ships
 //! the in-memory store; durable stores implement the same trait.
 
+mod caller_key;
 mod memory;
+mod postgres_store;
+mod schema;
 mod signature;
+mod sqlite_store;
 mod time;
 
+pub use caller_key::CallerKey;
 pub use memory::MemoryStore;
+pub use postgres_store::PostgresStore;
 pub use signature::{similarity, Signature};
-pub use time::{format_rfc3339, parse_rfc3339, TimeError};
+pub use sqlite_store::SqliteStore;
+pub use time::{format_rfc3339, now_secs, parse_rfc3339, TimeError};
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +35,21 @@ pub struct PastAppeal {
     pub signature: Signature,
     pub route: Route,
     pub category: String,
+    /// Who decided what: the audit trail durable stores keep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<Audit>,
+}
+
+/// How an appeal was decided, kept with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Audit {
+    pub ruleset_version: String,
+    pub ruleset_digest: String,
+    /// The rules whose evidence counted, strongest first.
+    pub rules: Vec<String>,
+    pub decided_by: String,
+    pub confidence: f64,
+    pub review: bool,
 }
 
 /// A history store failed; classification goes on without history.
@@ -63,4 +85,62 @@ pub trait HistoryStore: Send + Sync {
     fn describe(&self) -> String {
         "memory".into()
     }
+
+    /// Deletes appeals received before `before`; returns how many.
+    fn purge_before(&self, before: i64) -> Result<usize, HistoryError> {
+        let _ = before;
+        Ok(0)
+    }
+
+    /// False for a store that records nothing on purpose (no secret).
+    fn enabled(&self) -> bool {
+        true
+    }
+}
+
+/// History switched off: `serve` without a caller secret. Classification
+/// says so in every decision (`status: disabled`).
+#[derive(Debug, Default)]
+pub struct DisabledStore;
+
+impl HistoryStore for DisabledStore {
+    fn recent(&self, _: &str, _: i64, _: i64, _: usize) -> Result<Vec<PastAppeal>, HistoryError> {
+        Ok(Vec::new())
+    }
+    fn record(&self, _: &PastAppeal) -> Result<bool, HistoryError> {
+        Ok(false)
+    }
+    fn contains(&self, _: &str) -> Result<bool, HistoryError> {
+        Ok(false)
+    }
+    fn describe(&self) -> String {
+        "disabled (no caller secret)".into()
+    }
+    fn enabled(&self) -> bool {
+        false
+    }
+}
+
+/// Opens the store a URL names: `memory:`, `sqlite:PATH` (or a path ending
+/// in `.sqlite3` / `.db`), `postgres://…` / `postgresql://…`.
+pub fn open_store(
+    url: &str,
+    key: CallerKey,
+) -> Result<std::sync::Arc<dyn HistoryStore>, HistoryError> {
+    if url == "memory:" {
+        return Ok(std::sync::Arc::new(MemoryStore::new()));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(std::sync::Arc::new(PostgresStore::open(url, key)?));
+    }
+    let path = url.strip_prefix("sqlite:").unwrap_or(url);
+    if url.starts_with("sqlite:") || path.ends_with(".sqlite3") || path.ends_with(".db") {
+        return Ok(std::sync::Arc::new(SqliteStore::open(
+            std::path::Path::new(path),
+            key,
+        )?));
+    }
+    Err(HistoryError(format!(
+        "`{url}` is not a history store: use sqlite:PATH, postgres://… or memory:"
+    )))
 }

@@ -102,6 +102,13 @@ pub fn parse_rfc3339(input: &str) -> Result<i64, TimeError> {
     Ok(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec - offset)
 }
 
+/// The current time in Unix seconds.
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 /// Formats Unix seconds as RFC 3339 in China Standard Time (+08:00).
 pub fn format_rfc3339(secs: i64) -> String {
     let local = secs + 8 * 3600;

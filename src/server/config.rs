@@ -30,6 +30,13 @@ pub struct Config {
     pub rate_per_minute: u32,
     /// How often `--watch` looks at the rule files, in milliseconds.
     pub watch_interval_ms: u64,
+    /// The history store: `sqlite:PATH`, `postgres://…` or `memory:`;
+    /// `sqlite:<data_dir>/history.sqlite3` when unset.
+    pub history: Option<String>,
+    /// The secret callers are hashed with (HMAC-SHA256), at least 16 bytes.
+    pub history_secret: Option<String>,
+    /// Appeals older than this many days are purged (0: never).
+    pub retention_days: u32,
 }
 
 impl Default for Config {
@@ -48,6 +55,9 @@ impl Default for Config {
             batch_max: 100,
             rate_per_minute: 6_000,
             watch_interval_ms: 1_000,
+            history: None,
+            history_secret: None,
+            retention_days: 400,
         }
     }
 }
@@ -68,6 +78,9 @@ pub struct FileConfig {
     pub batch_max: Option<usize>,
     pub rate_per_minute: Option<u32>,
     pub watch_interval_ms: Option<u64>,
+    pub history: Option<String>,
+    pub history_secret: Option<String>,
+    pub retention_days: Option<u32>,
 }
 
 /// What the command line said (`None`: not given).
@@ -79,6 +92,7 @@ pub struct Flags {
     pub watch: bool,
     pub dev: bool,
     pub config: Option<PathBuf>,
+    pub history: Option<String>,
 }
 
 /// A setting that could not be read.
@@ -149,10 +163,17 @@ impl Config {
                 max_text_chars,
                 batch_max,
                 rate_per_minute,
-                watch_interval_ms
+                watch_interval_ms,
+                retention_days
             );
             if f.admin_token.is_some() {
                 c.admin_token = f.admin_token;
+            }
+            if f.history.is_some() {
+                c.history = f.history;
+            }
+            if f.history_secret.is_some() {
+                c.history_secret = f.history_secret;
             }
         }
         if let Some(v) = env_parse(env, "FENLIU_ADDR", "an address such as 127.0.0.1:8080")? {
@@ -169,6 +190,15 @@ impl Config {
         }
         if let Some(v) = env("FENLIU_ADMIN_TOKEN") {
             c.admin_token = Some(v).filter(|t| !t.trim().is_empty());
+        }
+        if let Some(v) = env("FENLIU_HISTORY") {
+            c.history = Some(v);
+        }
+        if let Some(v) = env("FENLIU_HISTORY_SECRET") {
+            c.history_secret = Some(v).filter(|t| !t.trim().is_empty());
+        }
+        if let Some(v) = env_parse(env, "FENLIU_RETENTION_DAYS", "a number of days")? {
+            c.retention_days = v;
         }
         if let Some(v) = env_parse(env, "FENLIU_WATCH", "true or false")? {
             c.watch = v;
@@ -193,6 +223,9 @@ impl Config {
         }
         if let Some(v) = &flags.rules {
             c.rules = v.clone();
+        }
+        if let Some(v) = &flags.history {
+            c.history = Some(v.clone());
         }
         c.watch |= flags.watch;
         c.dev = flags.dev;

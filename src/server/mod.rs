@@ -96,6 +96,21 @@ pub async fn run(
         .await
 }
 
+/// Purges appeals older than the retention period, at start and hourly.
+pub async fn purge_old(state: Arc<AppState>, days: u32) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let before = crate::history::now_secs() - i64::from(days) * 86_400;
+        let history = state.history.clone();
+        match tokio::task::spawn_blocking(move || history.purge_before(before)).await {
+            Ok(Ok(n)) if n > 0 => tracing::info!(purged = n, days, "history retention"),
+            Ok(Err(e)) => tracing::warn!("history retention failed: {}", e.0),
+            _ => {}
+        }
+    }
+}
+
 /// Resolves on SIGTERM or SIGINT.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

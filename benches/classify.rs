@@ -48,6 +48,34 @@ fn bench(c: &mut Criterion) {
             classifier.classify_text(&texts[j]).confidence
         })
     });
+    // With a caller: segmentation, the signature, the history window and
+    // the record (in memory; the durable stores are in benches/history.rs).
+    let history = fenliu::history::MemoryStore::new();
+    let mut k = 0u64;
+    group.bench_function("classify_with_history", |b| {
+        b.iter(|| {
+            k += 1;
+            let i = k as usize % texts.len();
+            let appeal = fenliu::engine::Appeal {
+                id: Some(format!("b{k}")),
+                text: texts[i].clone(),
+                caller: Some(format!("c{}", k % 500)),
+                received_at: Some(1_772_330_400 + k as i64),
+            };
+            classifier.classify(&appeal, &history, 0).confidence
+        })
+    });
+    let kb = fenliu::knowledge::open_for(&rules, None)
+        .expect("knowledge")
+        .expect("entries");
+    let with_kb = classifier.clone().with_knowledge(Arc::new(kb));
+    let mut m = 0;
+    group.bench_function("classify_with_knowledge", |b| {
+        b.iter(|| {
+            m = (m + 1) % texts.len();
+            with_kb.classify_text(&texts[m]).confidence
+        })
+    });
     group.finish();
 }
 

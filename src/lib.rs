@@ -24,6 +24,7 @@
 pub mod engine;
 pub mod eval;
 pub mod history;
+pub mod knowledge;
 pub mod rules;
 pub mod server;
 pub mod text;

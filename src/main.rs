@@ -62,6 +62,11 @@ enum Command {
         #[arg(long)]
         history: Option<String>,
     },
+    /// Search the knowledge base: who handles what, typical cases.
+    Kb {
+        #[command(subcommand)]
+        command: KbCommand,
+    },
     /// Validate the rule set and run every rule's examples.
     Check {
         #[arg(long, env = "FENLIU_RULES", default_value = "rules")]
@@ -80,11 +85,37 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum KbCommand {
+    /// The entries most like a text.
+    Search {
+        /// What to look for: an appeal, or a few words.
+        query: String,
+        /// How many entries.
+        #[arg(long, default_value_t = 5)]
+        limit: usize,
+        #[arg(long, env = "FENLIU_RULES", default_value = "rules")]
+        rules: PathBuf,
+        /// Print JSON: {"hits": [{id, title, handoff, route, score, ...}]}.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Classify { text, input, rules } => classify(text, input, &rules),
         Command::Check { rules } => check(&rules),
+        Command::Kb {
+            command:
+                KbCommand::Search {
+                    query,
+                    limit,
+                    rules,
+                    json,
+                },
+        } => kb_search(&query, limit, &rules, json),
         Command::Serve {
             addr,
             data_dir,
@@ -137,11 +168,25 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
     }
 }
 
+/// The rule set and its knowledge base (indexed in memory: the CLI writes
+/// nothing).
 fn classifier(rules: &Path) -> Result<Classifier> {
-    match load_rule_set(rules) {
-        Ok(set) => Ok(Classifier::new(Arc::new(set))),
+    let set = match load_rule_set(rules) {
+        Ok(set) => set,
         Err(e) => bail!("cannot load rules from `{}`:\n{e}", rules.display()),
-    }
+    };
+    let kb = match fenliu::knowledge::open_for(&set, None) {
+        Ok(kb) => kb,
+        Err(e) => bail!(
+            "cannot load the knowledge entries of `{}`:\n{e}",
+            rules.display()
+        ),
+    };
+    let c = Classifier::new(Arc::new(set));
+    Ok(match kb {
+        Some(kb) => c.with_knowledge(Arc::new(kb)),
+        None => c,
+    })
 }
 
 fn now() -> i64 {
@@ -342,6 +387,40 @@ fn dev_secret(data_dir: &Path) -> Result<Vec<u8>> {
     std::fs::write(&path, &hex).with_context(|| format!("cannot write `{}`", path.display()))?;
     tracing::warn!(path = %path.display(), "--dev: generated a caller secret");
     Ok(hex.into_bytes())
+}
+
+fn kb_search(query: &str, limit: usize, rules: &Path, json: bool) -> Result<ExitCode> {
+    let c = classifier(rules)?;
+    let Some(kb) = c.knowledge() else {
+        bail!(
+            "the rule set in `{}` has no knowledge entries (rules/knowledge/*.yaml)",
+            rules.display()
+        );
+    };
+    let hits = kb.search(query, limit);
+    let out = if json {
+        serde_json::to_string_pretty(&serde_json::json!({ "hits": hits }))? + "\n"
+    } else if hits.is_empty() {
+        "no entry matches\n".to_string()
+    } else {
+        let mut s = String::new();
+        for (i, h) in hits.iter().enumerate() {
+            s.push_str(&format!(
+                "{}. {} {}  [{} / {}]  score {:.2}\n   交由：{}\n   命中：{}\n",
+                i + 1,
+                h.id,
+                h.title,
+                h.route,
+                h.category,
+                h.score,
+                h.handoff,
+                h.matched_terms.join("、")
+            ));
+        }
+        s
+    };
+    write_stdout(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(rules: &Path) -> Result<ExitCode> {

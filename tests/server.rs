@@ -610,3 +610,41 @@ async fn shutdown_finishes_requests_in_flight() {
         "the server still accepts"
     );
 }
+
+#[tokio::test]
+async fn knowledge_search_over_http() {
+    let s = Server::start(|c| c.max_text_chars = 100, Arc::new(MemoryStore::new())).await;
+    let (st, body) = get(
+        &s,
+        "/v1/kb/search?q=%E5%B7%A5%E5%9C%B0%E5%8D%8A%E5%A4%9C%E6%89%93%E6%A1%A9&limit=2",
+        Some(KEY),
+    )
+    .await;
+    assert_eq!(st, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["hits"][0]["id"], "kb.urban.noise");
+    assert_eq!(v["hits"][0]["handoff"], "城市管理局");
+    assert!(v["hits"].as_array().unwrap().len() <= 2);
+    assert_eq!(get(&s, "/v1/kb/search?q=x", None).await.0, 401);
+    let (st, body) = get(&s, "/v1/kb/search?q=", Some(KEY)).await;
+    assert_eq!(st, 422, "{body}");
+    assert!(body.contains("empty_query"));
+    let long = "吵".repeat(101);
+    let (st, body) = get(&s, &format!("/v1/kb/search?q={long}"), Some(KEY)).await;
+    assert_eq!(st, 422, "{body}");
+    let (st, body) = get(&s, "/v1/kb/search?q=%E3%80%82%E3%80%82%EF%BC%81", Some(KEY)).await;
+    assert_eq!((st, body.as_str()), (200, "{\"hits\":[]}"));
+    let (st, _) = get(&s, "/v1/kb/search?q=x&limit=abc", Some(KEY)).await;
+    assert_eq!(st, 400);
+    // The classify explanation carries the entries too.
+    let (_, d) = post(
+        &s,
+        "/v1/classify",
+        Some(KEY),
+        json!({"text": "工地太吵，半夜还在打桩"}),
+    )
+    .await;
+    assert_eq!(d["explanation"]["knowledge"][0]["id"], "kb.urban.noise");
+    // The index lives under the data directory.
+    assert!(s.state.config.data_dir.join("kb").is_dir());
+}

@@ -187,6 +187,8 @@ pub(crate) fn decide(
             hits,
             appeal_type_rule,
             repeat,
+            knowledge: Vec::new(),
+            vote: None,
             decided_by: sentence,
         },
     }
@@ -238,6 +240,8 @@ fn fallback(
             hits,
             appeal_type_rule,
             repeat,
+            knowledge: Vec::new(),
+            vote: None,
             decided_by: sentence,
         },
     }

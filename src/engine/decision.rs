@@ -40,6 +40,13 @@ pub struct Explanation {
     pub appeal_type_rule: Option<String>,
     /// What the caller's history showed.
     pub repeat: RepeatEvidence,
+    /// The knowledge entries most like the appeal (when a knowledge base is
+    /// loaded), best first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub knowledge: Vec<crate::knowledge::KnowledgeHit>,
+    /// When no rule fired: what the most similar typical cases proposed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vote: Option<crate::knowledge::Vote>,
     /// One readable sentence.
     pub decided_by: String,
 }

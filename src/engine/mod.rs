@@ -18,6 +18,7 @@ pub use examples::check_examples;
 pub use matcher::{analyze, Analysis, CharSpan, Fired, Flags};
 
 use crate::history::{format_rfc3339, similarity, Audit, HistoryStore, PastAppeal, Signature};
+use crate::knowledge::KnowledgeBase;
 use crate::rules::{Route, RuleSet};
 
 /// One appeal to classify.
@@ -35,19 +36,86 @@ pub struct Appeal {
     pub received_at: Option<i64>,
 }
 
-/// A compiled rule set ready to classify; cheap to clone and share.
+/// A compiled rule set (and, optionally, its knowledge base) ready to
+/// classify; cheap to clone and share.
 #[derive(Debug, Clone)]
 pub struct Classifier {
     rules: Arc<RuleSet>,
+    knowledge: Option<Arc<KnowledgeBase>>,
 }
+
+/// How many knowledge entries an explanation lists.
+const KNOWLEDGE_HITS: usize = 3;
+/// How many typical cases vote when no rule fires.
+const VOTERS: usize = 10;
 
 impl Classifier {
     pub fn new(rules: Arc<RuleSet>) -> Classifier {
-        Classifier { rules }
+        Classifier {
+            rules,
+            knowledge: None,
+        }
+    }
+
+    /// The same classifier consulting a knowledge base.
+    pub fn with_knowledge(mut self, kb: Arc<KnowledgeBase>) -> Classifier {
+        self.knowledge = Some(kb);
+        self
     }
 
     pub fn rules(&self) -> &Arc<RuleSet> {
         &self.rules
+    }
+
+    pub fn knowledge(&self) -> Option<&Arc<KnowledgeBase>> {
+        self.knowledge.as_ref()
+    }
+
+    /// Adds the knowledge base's evidence: the entries most like the appeal;
+    /// a department for a non-police decision whose rule names none; and,
+    /// when no rule fired and nothing signals danger, the route the most
+    /// similar typical cases vote for (flagged for review).
+    fn consult_knowledge(&self, text: &str, d: &mut Decision) {
+        let Some(kb) = &self.knowledge else { return };
+        d.explanation.knowledge = kb.search(text, KNOWLEDGE_HITS);
+        let policy = &self.rules.policy;
+        let plain_fallback = d.route == policy.fallback_route
+            && d.category == policy.fallback_category
+            && !d.explanation.hits.iter().any(|h| h.counted)
+            && !d.explanation.repeat.repeat
+            && !d.explanation.repeat.burst;
+        if plain_fallback {
+            if let Some(vote) = kb.vote(text, VOTERS) {
+                let lead = vote.entries.first().and_then(|id| kb.entry(id));
+                if let Some(e) = lead {
+                    d.route = vote.route;
+                    d.category = e.category.clone();
+                    d.handoff = Some(e.handoff.clone());
+                    d.review = true;
+                    d.confidence = (0.2 + 0.3 * f64::from(vote.share)).min(0.5);
+                    d.explanation.decided_by = format!(
+                        "没有规则命中；知识库中最相似的典型案例投票建议 {}（占 {:.0}%，条目 {}），需人工复核",
+                        vote.route,
+                        vote.share * 100.0,
+                        vote.entries.join("、")
+                    );
+                    if let Some(t) = &policy.fixed_appeal_type[d.route.index()] {
+                        d.appeal_type = t.clone();
+                    }
+                }
+                d.explanation.vote = Some(vote);
+            }
+        }
+        if d.route == Route::NonPolice && (d.handoff.is_none() || plain_fallback) {
+            if let Some(best) = d
+                .explanation
+                .knowledge
+                .iter()
+                .find(|h| h.route == Route::NonPolice)
+            {
+                d.handoff = Some(best.handoff.clone());
+            }
+        }
     }
 
     /// Classifies without history.
@@ -61,7 +129,9 @@ impl Classifier {
             burst: false,
             recorded: false,
         };
-        decide::decide(&self.rules, &analysis, text, repeat, None)
+        let mut d = decide::decide(&self.rules, &analysis, text, repeat, None);
+        self.consult_knowledge(text, &mut d);
+        d
     }
 
     /// Classifies an appeal, consulting and then updating the caller's
@@ -114,6 +184,7 @@ impl Classifier {
             repeat,
             appeal.id.clone(),
         );
+        self.consult_knowledge(&appeal.text, &mut decision);
         if let (Some(caller), HistoryStatus::Checked, false) =
             (caller, decision.explanation.repeat.status, seen_before)
         {

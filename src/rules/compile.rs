@@ -267,6 +267,7 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
         digest: raw.digest.clone(),
         dir: raw.dir.clone(),
         files: raw.files.clone(),
+        knowledge_dirs: raw.knowledge_dirs.clone(),
         rules,
         policy,
         segmenter,

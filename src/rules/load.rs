@@ -46,6 +46,9 @@ pub struct RawRuleSet {
     pub digest: String,
     /// Overlay `disable` entries that named no base rule (file, id).
     pub unknown_disables: Vec<(PathBuf, String)>,
+    /// `knowledge/` directories, base first: entries of later ones replace
+    /// earlier ones by id.
+    pub knowledge_dirs: Vec<PathBuf>,
 }
 
 const MANIFEST: &str = "fenliu.yaml";
@@ -53,6 +56,7 @@ const POLICY: &str = "policy.yaml";
 const TYPES: &str = "appeal-types.yaml";
 const ROUTES_DIR: &str = "routes";
 const USER_DICT: &str = "user.dict";
+const KNOWLEDGE_DIR: &str = "knowledge";
 const MAX_DEPTH: usize = 4;
 
 /// Loads the rule set in `dir`.
@@ -252,6 +256,24 @@ fn load_layer(
         }
     }
 
+    // Knowledge entries are versioned with the rules: they count in the
+    // digest (knowledge::load_entries parses them).
+    let knowledge_dir = dir.join(KNOWLEDGE_DIR);
+    let knowledge_dir = if knowledge_dir.is_dir() {
+        let mut paths: Vec<PathBuf> = fs::read_dir(&knowledge_dir)
+            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        paths.retain(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"));
+        paths.sort();
+        for p in paths {
+            if let Err(e) = read(&p, hasher, &mut files) {
+                problems.push(e);
+            }
+        }
+        Some(knowledge_dir)
+    } else {
+        None
+    };
     let layer = LayerParts {
         manifest,
         policy,
@@ -260,6 +282,7 @@ fn load_layer(
         keyword_files,
         user_words,
         files,
+        knowledge_dir,
     };
     match base {
         None => {
@@ -276,6 +299,7 @@ fn load_layer(
                 files: layer.files,
                 digest: String::new(),
                 unknown_disables: Vec::new(),
+                knowledge_dirs: layer.knowledge_dir.into_iter().collect(),
             })
         }
         Some(base) => Some(apply_overlay(base, layer, dir)),
@@ -290,6 +314,7 @@ struct LayerParts {
     keyword_files: BTreeMap<String, Located<Vec<String>>>,
     user_words: Vec<(String, Option<usize>)>,
     files: Vec<PathBuf>,
+    knowledge_dir: Option<PathBuf>,
 }
 
 impl RawRuleSet {
@@ -335,6 +360,7 @@ fn apply_overlay(mut base: RawRuleSet, layer: LayerParts, dir: &Path) -> RawRule
     base.keyword_files.extend(layer.keyword_files);
     base.user_words.extend(layer.user_words);
     base.files.extend(layer.files);
+    base.knowledge_dirs.extend(layer.knowledge_dir);
     base.manifest = RawManifest {
         version: layer.manifest.version.clone(),
         extends: layer.manifest.extends.clone(),

@@ -249,6 +249,8 @@ pub struct RuleSet {
     pub digest: String,
     pub dir: PathBuf,
     pub files: Vec<PathBuf>,
+    /// Where the knowledge entries of this rule set are, base first.
+    pub knowledge_dirs: Vec<PathBuf>,
     pub rules: Vec<Rule>,
     pub policy: Policy,
     pub(crate) segmenter: Segmenter,

@@ -79,3 +79,9 @@ pub struct Health {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<String>,
 }
+
+/// Knowledge entries, best first.
+#[derive(Serialize, JsonSchema)]
+pub struct KbResponse {
+    pub hits: Vec<crate::knowledge::KnowledgeHit>,
+}

@@ -327,3 +327,47 @@ pub async fn not_found() -> ApiError {
         "no such route; see /openapi.json",
     )
 }
+
+/// `GET /v1/kb/search?q=…&limit=…`
+#[derive(Debug, serde::Deserialize)]
+pub struct KbQuery {
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+pub async fn kb_search(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    query: Result<axum::extract::Query<KbQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<KbResponse>, ApiError> {
+    authorize(&state, &headers, Role::Agent)?;
+    let axum::extract::Query(query) =
+        query.map_err(|e| ApiError::bad_request(format!("bad query string: {}", e.body_text())))?;
+    let q = query.q.unwrap_or_default();
+    if q.trim().is_empty() {
+        return Err(ApiError::unprocessable("empty_query", "`q` is empty"));
+    }
+    let n = q.chars().count();
+    let max = state.config.max_text_chars;
+    if n > max {
+        return Err(ApiError::unprocessable(
+            "query_too_long",
+            format!("`q` has {n} characters; the limit is {max}"),
+        ));
+    }
+    let limit = query.limit.unwrap_or(5).clamp(1, 50);
+    let loaded = state.current.load_full();
+    let Some(kb) = loaded.classifier.knowledge().cloned() else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_knowledge_base",
+            "the rule set in service has no knowledge entries",
+        ));
+    };
+    let hits = tokio::task::spawn_blocking(move || kb.search(&q, limit))
+        .await
+        .unwrap_or_default();
+    Ok(Json(KbResponse { hits }))
+}

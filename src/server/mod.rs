@@ -40,6 +40,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .route("/v1/ruleset", get(handlers::ruleset))
         .route("/v1/ruleset/reload", post(handlers::reload))
+        .route("/v1/kb/search", get(handlers::kb_search))
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
         .route("/metrics", get(handlers::metrics))
@@ -59,6 +60,7 @@ fn endpoint(path: Option<&str>) -> &'static str {
         Some("/v1/classify/batch") => "/v1/classify/batch",
         Some("/v1/ruleset") => "/v1/ruleset",
         Some("/v1/ruleset/reload") => "/v1/ruleset/reload",
+        Some("/v1/kb/search") => "/v1/kb/search",
         Some("/healthz") => "/healthz",
         Some("/readyz") => "/readyz",
         Some("/metrics") => "/metrics",

@@ -30,6 +30,7 @@ pub fn document() -> Value {
         }),
         schema("Health", &mut |g| g.subschema_for::<Health>()),
         schema("Error", &mut |g| g.subschema_for::<ErrorBody>()),
+        schema("KbResponse", &mut |g| g.subschema_for::<KbResponse>()),
     ];
     let mut components = Map::new();
     for (k, v) in generator.take_definitions(true) {
@@ -73,6 +74,14 @@ pub fn document() -> Value {
             "/v1/ruleset/reload": {"post": {
                 "summary": "load, validate and test the rule files; swap only if all pass (admin)", "security": agent,
                 "responses": {"200": ok("ReloadResponse", "the new set is in service"), "401": error, "403": error, "422": error}
+            }},
+            "/v1/kb/search": {"get": {
+                "summary": "knowledge entries most like `q` (who handles what, what to tell the caller)", "security": agent,
+                "parameters": [
+                    {"name": "q", "in": "query", "required": true, "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 50}}
+                ],
+                "responses": {"200": ok("KbResponse", "entries, best first"), "401": error, "404": error, "422": error}
             }},
             "/healthz": {"get": {"summary": "the process is alive", "responses": {"200": ok("Health", "alive")}}},
             "/readyz": {"get": {"summary": "rules loaded and stores reachable", "responses": {"200": ok("Health", "ready"), "503": error}}},

@@ -44,8 +44,15 @@ pub fn load_checked(config: &Config) -> Result<Loaded, LoadError> {
     if !failures.is_empty() {
         return Err(LoadError { problems: failures });
     }
+    // The knowledge base is part of the rule set: built (or reused) under
+    // the data directory, swapped with the rules.
+    let kb = crate::knowledge::open_for(&set, Some(&config.data_dir))?;
+    let mut classifier = Classifier::new(Arc::new(set));
+    if let Some(kb) = kb {
+        classifier = classifier.with_knowledge(Arc::new(kb));
+    }
     Ok(Loaded {
-        classifier: Classifier::new(Arc::new(set)),
+        classifier,
         loaded_at: format_rfc3339(now_secs()),
     })
 }

@@ -1,0 +1,418 @@
+//! The tantivy index of the knowledge entries and their typical cases.
+//!
+//! One document per entry (title, body, keywords, cases) in `entry_text`,
+//! one per typical case in `case_text`; `ord` maps a document back to its
+//! entry. The index is built into `<data>/kb/<digest>/` once per content
+//! digest (entries, rule set and segmentation dictionary) and opened read
+//! only afterwards; a query uses the rarest terms of the appeal, not all.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+
+use super::entry::Entry;
+use crate::rules::Route;
+use crate::text::{normalize, Segmenter};
+
+/// Bump when the index layout or the tokenization changes.
+const FORMAT: &str = "fenliu-kb-1";
+const TOKENIZER: &str = "fenliu";
+/// At most this many query terms: the rarest ones carry the signal, and a
+/// query of every term of an appeal costs 50 times more.
+const MAX_QUERY_TERMS: usize = 16;
+
+/// A knowledge base that could not be built or opened.
+#[derive(Debug, thiserror::Error)]
+#[error("knowledge index: {0}")]
+pub struct KbError(pub String);
+
+fn kb_err(e: impl std::fmt::Display) -> KbError {
+    KbError(e.to_string())
+}
+
+/// A matching entry, as the explanation shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct KnowledgeHit {
+    pub id: String,
+    pub title: String,
+    pub handoff: String,
+    pub route: Route,
+    pub category: String,
+    pub score: f32,
+    /// Words of the appeal found in the entry.
+    pub matched_terms: Vec<String>,
+}
+
+/// What the most similar typical cases say.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Vote {
+    pub route: Route,
+    /// The route's share of the summed scores of the cases that voted.
+    pub share: f32,
+    /// The entries whose cases voted for the route, best first.
+    pub entries: Vec<String>,
+}
+
+/// The tokenizer the index and the queries share: the classifier's
+/// normalization and jieba, content words only, plus the bigrams of longer
+/// words so that differently cut names still meet.
+#[derive(Clone)]
+struct ChineseTokenizer {
+    segmenter: Segmenter,
+}
+
+struct Tokens {
+    tokens: Vec<String>,
+    i: usize,
+    token: Token,
+}
+
+impl TokenStream for Tokens {
+    fn advance(&mut self) -> bool {
+        let Some(t) = self.tokens.get(self.i) else {
+            return false;
+        };
+        self.token.text.clear();
+        self.token.text.push_str(t);
+        self.token.position = self.i;
+        self.i += 1;
+        true
+    }
+    fn token(&self) -> &Token {
+        &self.token
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
+    }
+}
+
+impl Tokenizer for ChineseTokenizer {
+    type TokenStream<'a> = Tokens;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens {
+        Tokens {
+            tokens: words(&self.segmenter, text),
+            i: 0,
+            token: Token::default(),
+        }
+    }
+}
+
+/// The words of a text as the index sees them.
+fn words(segmenter: &Segmenter, text: &str) -> Vec<String> {
+    let norm = normalize(text);
+    let mut out = Vec::new();
+    for t in segmenter.tokens(&norm.text) {
+        let w = &norm.text[t.start..t.end];
+        // Single characters (的, 说, 月) match everything and mean little;
+        // longer words and their bigrams carry the match.
+        let chars: Vec<char> = w.chars().collect();
+        if chars.len() < 2 && !w.bytes().all(|b| b.is_ascii_digit())
+            || !w.chars().any(char::is_alphanumeric)
+        {
+            continue;
+        }
+        out.push(w.to_string());
+        if chars.len() >= 3 {
+            for pair in chars.windows(2) {
+                out.push(pair.iter().collect());
+            }
+        }
+    }
+    out
+}
+
+struct Fields {
+    ord: Field,
+    entry_text: Field,
+    case_text: Field,
+}
+
+/// The searchable knowledge base.
+pub struct KnowledgeBase {
+    entries: Vec<Entry>,
+    /// Each entry's words, for the matched terms of a hit.
+    entry_words: Vec<HashSet<String>>,
+    reader: IndexReader,
+    fields: Fields,
+    segmenter: Segmenter,
+    pub dir: Option<PathBuf>,
+    pub digest: String,
+    /// Whether `open` built the index (false: an existing one was reused).
+    pub built: bool,
+}
+
+impl std::fmt::Debug for KnowledgeBase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KnowledgeBase")
+            .field("entries", &self.entries.len())
+            .field("dir", &self.dir)
+            .finish()
+    }
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let ord = b.add_u64_field("ord", NumericOptions::default().set_fast());
+    let entry_text = b.add_text_field("entry_text", text.clone());
+    let case_text = b.add_text_field("case_text", text);
+    (
+        b.build(),
+        Fields {
+            ord,
+            entry_text,
+            case_text,
+        },
+    )
+}
+
+impl KnowledgeBase {
+    /// Opens the index for `entries` under `data_dir/kb/<digest>`, building
+    /// it when that digest has no index yet (and removing older ones), or
+    /// in memory when `data_dir` is `None`. `salt` is mixed into the digest:
+    /// the rule-set digest, since rule keywords change the segmentation.
+    pub fn open(
+        entries: Vec<Entry>,
+        segmenter: Segmenter,
+        data_dir: Option<&Path>,
+        salt: &str,
+    ) -> Result<KnowledgeBase, KbError> {
+        let mut h = Sha256::new();
+        h.update(FORMAT);
+        h.update(salt);
+        h.update(serde_json::to_vec(&entries).map_err(kb_err)?);
+        let digest: String = h
+            .finalize()
+            .iter()
+            .take(12)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let (schema, fields) = schema();
+        let tokenizer = ChineseTokenizer {
+            segmenter: segmenter.clone(),
+        };
+
+        let (index, dir, built) = match data_dir {
+            None => {
+                let index = Index::create_in_ram(schema);
+                index.tokenizers().register(TOKENIZER, tokenizer);
+                fill(&index, &fields, &entries)?;
+                (index, None, true)
+            }
+            Some(data) => {
+                let root = data.join("kb");
+                let dir = root.join(&digest);
+                let ready = dir.join("READY");
+                if ready.exists() {
+                    let index = Index::open_in_dir(&dir).map_err(kb_err)?;
+                    index.tokenizers().register(TOKENIZER, tokenizer);
+                    (index, Some(dir), false)
+                } else {
+                    // Build aside, then move into place: a crash mid-build
+                    // leaves no half index under the digest.
+                    let tmp = root.join(format!(".build-{digest}-{}", std::process::id()));
+                    let _ = std::fs::remove_dir_all(&tmp);
+                    std::fs::create_dir_all(&tmp).map_err(kb_err)?;
+                    {
+                        let index = Index::create_in_dir(&tmp, schema.clone()).map_err(kb_err)?;
+                        index.tokenizers().register(TOKENIZER, tokenizer.clone());
+                        fill(&index, &fields, &entries)?;
+                    }
+                    std::fs::write(tmp.join("READY"), FORMAT).map_err(kb_err)?;
+                    let _ = std::fs::remove_dir_all(&dir);
+                    std::fs::rename(&tmp, &dir).map_err(kb_err)?;
+                    // Older indexes are of rule sets no longer in service.
+                    if let Ok(rd) = std::fs::read_dir(&root) {
+                        for e in rd.flatten() {
+                            if e.path() != dir
+                                && !e.file_name().to_string_lossy().starts_with(".build-")
+                            {
+                                let _ = std::fs::remove_dir_all(e.path());
+                            }
+                        }
+                    }
+                    let index = Index::open_in_dir(&dir).map_err(kb_err)?;
+                    index.tokenizers().register(TOKENIZER, tokenizer);
+                    (index, Some(dir), true)
+                }
+            }
+        };
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(kb_err)?;
+        let entry_words = entries
+            .iter()
+            .map(|e| words(&segmenter, &entry_text(e)).into_iter().collect())
+            .collect();
+        Ok(KnowledgeBase {
+            entries,
+            entry_words,
+            reader,
+            fields,
+            segmenter,
+            dir,
+            digest,
+            built,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn entry(&self, id: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.id == id)
+    }
+
+    /// The rarest words of `text` present in `field`, at most 16.
+    fn query(&self, field: Field, text: &str) -> Option<(Box<dyn Query>, Vec<String>)> {
+        let searcher = self.reader.searcher();
+        let mut seen = HashSet::new();
+        let mut terms: Vec<(u64, String)> = words(&self.segmenter, text)
+            .into_iter()
+            .filter(|w| seen.insert(w.clone()))
+            .filter_map(|w| {
+                let df = searcher.doc_freq(&Term::from_field_text(field, &w)).ok()?;
+                (df > 0).then_some((df, w))
+            })
+            .collect();
+        if terms.is_empty() {
+            return None;
+        }
+        terms.sort();
+        terms.truncate(MAX_QUERY_TERMS);
+        let words: Vec<String> = terms.iter().map(|(_, w)| w.clone()).collect();
+        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+            .into_iter()
+            .map(|(_, w)| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(field, &w),
+                    IndexRecordOption::WithFreqs,
+                ));
+                (Occur::Should, q)
+            })
+            .collect();
+        Some((Box::new(BooleanQuery::new(clauses)), words))
+    }
+
+    fn top(&self, field: Field, text: &str, limit: usize) -> Vec<(f32, usize, Vec<String>)> {
+        let Some((query, words)) = self.query(field, text) else {
+            return Vec::new();
+        };
+        let searcher = self.reader.searcher();
+        let Ok(found) =
+            searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
+        else {
+            return Vec::new();
+        };
+        found
+            .into_iter()
+            .filter_map(|(score, addr)| {
+                let seg = searcher.segment_reader(addr.segment_ord);
+                let ord = seg.fast_fields().u64("ord").ok()?.first(addr.doc_id)? as usize;
+                Some((score, ord, words.clone()))
+            })
+            .collect()
+    }
+
+    /// The entries most like `text`, best first. An empty, overlong or
+    /// punctuation-only query simply finds nothing.
+    pub fn search(&self, text: &str, limit: usize) -> Vec<KnowledgeHit> {
+        let text: String = text.chars().take(10_000).collect();
+        self.top(self.fields.entry_text, &text, limit.min(100))
+            .into_iter()
+            .filter_map(|(score, ord, words)| {
+                let e = self.entries.get(ord)?;
+                let mine = &self.entry_words[ord];
+                let matched_terms = words.into_iter().filter(|w| mine.contains(w)).collect();
+                Some(KnowledgeHit {
+                    id: e.id.clone(),
+                    title: e.title.clone(),
+                    handoff: e.handoff.clone(),
+                    route: e.route,
+                    category: e.category.clone(),
+                    score: (score * 1000.0).round() / 1000.0,
+                    matched_terms,
+                })
+            })
+            .collect()
+    }
+
+    /// A vote of the `k` typical cases most like `text`: the route with the
+    /// largest share of their scores.
+    pub fn vote(&self, text: &str, k: usize) -> Option<Vote> {
+        let text: String = text.chars().take(10_000).collect();
+        let found = self.top(self.fields.case_text, &text, k);
+        let total: f32 = found.iter().map(|(s, _, _)| s).sum();
+        if total <= 0.0 {
+            return None;
+        }
+        let mut by_route: BTreeMap<Route, (f32, Vec<String>)> = BTreeMap::new();
+        for (score, ord, _) in &found {
+            let Some(e) = self.entries.get(*ord) else {
+                continue;
+            };
+            let slot = by_route.entry(e.route).or_default();
+            slot.0 += score;
+            if !slot.1.contains(&e.id) {
+                slot.1.push(e.id.clone());
+            }
+        }
+        let (route, (score, entries)) = by_route
+            .into_iter()
+            .max_by(|a, b| a.1 .0.total_cmp(&b.1 .0))?;
+        Some(Vote {
+            route,
+            share: ((score / total) * 1000.0).round() / 1000.0,
+            entries,
+        })
+    }
+}
+
+fn entry_text(e: &Entry) -> String {
+    format!(
+        "{}\n{}\n{}\n{}\n{}",
+        e.title,
+        e.keywords.join(" "),
+        e.keywords.join(" "),
+        e.body,
+        e.cases.join("\n")
+    )
+}
+
+fn fill(index: &Index, f: &Fields, entries: &[Entry]) -> Result<(), KbError> {
+    let mut writer = index
+        .writer_with_num_threads::<TantivyDocument>(1, 20_000_000)
+        .map_err(kb_err)?;
+    for (ord, e) in entries.iter().enumerate() {
+        writer
+            .add_document(doc!(f.ord => ord as u64, f.entry_text => entry_text(e)))
+            .map_err(kb_err)?;
+        for case in &e.cases {
+            writer
+                .add_document(doc!(f.ord => ord as u64, f.case_text => case.as_str()))
+                .map_err(kb_err)?;
+        }
+    }
+    writer.commit().map_err(kb_err)?;
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! The knowledge base: index build and rebuild on change, search relevance
+//! on the shipped entries, hand-off selection, the fallback vote, and bad
+//! queries answered cleanly.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use fenliu::engine::Classifier;
+use fenliu::knowledge::{load_entries, open_for, KnowledgeBase};
+use fenliu::rules::{load_rule_set, Route};
+
+fn minimal_with_kb() -> Classifier {
+    let set = load_rule_set(Path::new("tests/fixtures/minimal/rules")).unwrap();
+    let kb = open_for(&set, None).unwrap().unwrap();
+    Classifier::new(Arc::new(set)).with_knowledge(Arc::new(kb))
+}
+
+fn shipped_kb() -> &'static KnowledgeBase {
+    static KB: std::sync::OnceLock<KnowledgeBase> = std::sync::OnceLock::new();
+    KB.get_or_init(|| {
+        let set = load_rule_set(Path::new("rules")).unwrap();
+        open_for(&set, None).unwrap().unwrap()
+    })
+}
+
+#[test]
+fn the_index_is_built_once_per_digest_and_rebuilt_on_change() {
+    let data = tempfile::tempdir().unwrap();
+    let set = load_rule_set(Path::new("tests/fixtures/minimal/rules")).unwrap();
+    let (entries, _) = load_entries(&set.knowledge_dirs).unwrap();
+    assert_eq!(entries.len(), 4);
+    let seg = set.segmenter().clone();
+    let first =
+        KnowledgeBase::open(entries.clone(), seg.clone(), Some(data.path()), &set.digest).unwrap();
+    assert!(first.built);
+    let dir = first.dir.clone().unwrap();
+    assert!(dir.join("READY").exists());
+    drop(first);
+    let again =
+        KnowledgeBase::open(entries.clone(), seg.clone(), Some(data.path()), &set.digest).unwrap();
+    assert!(!again.built, "an unchanged knowledge base is reused");
+    assert_eq!(again.search("工地半夜打桩", 1)[0].id, "kb.urban.noise");
+    drop(again);
+    let mut changed = entries;
+    changed[1].cases.push("广场舞音响太吵".into());
+    let rebuilt = KnowledgeBase::open(changed, seg, Some(data.path()), &set.digest).unwrap();
+    assert!(rebuilt.built);
+    assert_ne!(rebuilt.dir.clone().unwrap(), dir);
+    assert!(!dir.exists(), "the index of the old content is removed");
+}
+
+/// (query, an entry id that must be in the top 3)
+const RELEVANCE: &[(&str, &str)] = &[
+    (
+        "公司三个月没发工资，老板说没钱",
+        "kb.labour.wage-arrears-inspection",
+    ),
+    ("想申请政府信息公开，申请表怎么填", "kb.disclosure"),
+    ("劳动仲裁裁决下来了公司还是不给钱", "kb.labour-arb"),
+    ("孩子刚出生，怎么上户口", "kb.hukou"),
+    ("出租车司机绕路多收钱", "kb.transport"),
+    ("村干部把低保名额给了亲戚", "kb.discipline"),
+    ("家里一股煤气味，头晕", "kb.emergency"),
+    ("楼上邻居天天半夜跺脚吵得睡不着", "kb."),
+];
+
+#[test]
+fn search_finds_the_right_entries() {
+    let kb = shipped_kb();
+    assert!(kb.len() >= 250, "{} entries", kb.len());
+    let mut misses = Vec::new();
+    for (q, want) in RELEVANCE {
+        let hits = kb.search(q, 3);
+        if !hits.iter().any(|h| h.id.starts_with(want)) {
+            misses.push(format!(
+                "{q}: want {want}*, got {:?}",
+                hits.iter().map(|h| &h.id).collect::<Vec<_>>()
+            ));
+        }
+        for h in &hits {
+            assert!(!h.matched_terms.is_empty(), "{q}: {} matched nothing", h.id);
+            assert!(h.score > 0.0);
+        }
+    }
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
+}
+
+#[test]
+fn bad_queries_are_answered_cleanly() {
+    let kb = shipped_kb();
+    assert!(kb.search("", 3).is_empty());
+    assert!(kb.search("。。。！！？？～～", 3).is_empty());
+    assert!(kb.search("的", 3).is_empty());
+    let long = "楼上装修噪音很大".repeat(1_250);
+    assert!(long.chars().count() >= 10_000);
+    assert!(kb.search(&long, 3).len() <= 3);
+    assert!(kb.vote("", 10).is_none());
+}
+
+#[test]
+fn explanations_list_the_top_entries() {
+    let c = minimal_with_kb();
+    let d = c.classify_text("工地太吵，半夜还在打桩施工");
+    assert_eq!(d.route, Route::NonPolice);
+    assert!(!d.explanation.knowledge.is_empty());
+    assert_eq!(d.explanation.knowledge[0].id, "kb.urban.noise");
+    assert!(d.explanation.knowledge.len() <= 3);
+}
+
+#[test]
+fn no_rule_fires_so_the_typical_cases_vote() {
+    let c = minimal_with_kb();
+    // No rule of the fixture knows 会员卡 or 跑路.
+    let d = c.classify_text("健身房老板跑路了，我的会员卡还有两千块");
+    assert!(d.explanation.hits.iter().all(|h| !h.counted));
+    let vote = d.explanation.vote.clone().unwrap();
+    assert_eq!(vote.route, Route::NonPolice);
+    assert_eq!(vote.entries[0], "kb.market.refund");
+    assert_eq!(d.category, "consumer");
+    assert_eq!(d.handoff.as_deref(), Some("市场监督管理局（12315）"));
+    assert!(d.review);
+    assert!(
+        d.explanation.decided_by.contains("知识库"),
+        "{}",
+        d.explanation.decided_by
+    );
+    // A vote can propose an emergency too; 疑警从有 still comes first.
+    let d = c.classify_text("仓库那边起火了烟很大");
+    assert_eq!(
+        d.explanation.vote.as_ref().map(|v| v.route),
+        Some(Route::Emergency)
+    );
+    assert_eq!(d.route, Route::Emergency);
+    assert!(d.review);
+}
+
+#[test]
+fn a_non_police_decision_without_a_handoff_takes_the_best_department() {
+    let c = minimal_with_kb();
+    // The fixture's noise rule names 城管; with the vote path, the handoff comes
+    // from the knowledge base: the lift entry for a lift complaint.
+    let d = c.classify_text("我们小区电梯又坏了，物业一直拖着不修");
+    assert_eq!(d.route, Route::NonPolice);
+    assert_eq!(
+        d.handoff.as_deref(),
+        Some("住房和城乡建设局（物业监管）"),
+        "{:?}",
+        d.explanation
+    );
+}
+
+#[test]
+fn broken_knowledge_files_are_reported_with_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "entries:\n  - id: kb.a\n    title: t\n    body: b\n    handoff: h\n    route: polise\n    category: c\n    keywords: [k]\n    cases: [c]\n  - id: kb.a\n    title: t\n    body: b\n    handoff: h\n    route: police\n    category: c\n    keywords: []\n    cases: [c]\n",
+    )
+    .unwrap();
+    let err = load_entries(&[dir.path().to_path_buf()])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("bad.yaml:2: rule `kb.a`") && err.contains("polise"),
+        "{err}"
+    );
+    assert!(err.contains("`keywords` is an empty list"), "{err}");
+}

@@ -309,10 +309,17 @@ fn cue_scopes(
     out
 }
 
+/// `routes` is the bit of the rule's route, or 0 for an appeal-type rule:
+/// those are discounted only by cues that apply to every route.
 fn flags_of(span: CharSpan, routes: u8, scopes: &[Coverage]) -> Flags {
     let mut f = Flags::default();
     for s in scopes {
-        if s.routes & routes == 0 || !s.covers(span.start) {
+        let applies = if routes == 0 {
+            s.routes == u8::MAX
+        } else {
+            s.routes & routes != 0
+        };
+        if !applies || !s.covers(span.start) {
             continue;
         }
         match s.kind {
@@ -335,7 +342,7 @@ fn evaluate(
     let rule = &rules.rules[idx];
     let cond = &rule.cond;
     // Appeal-type rules are discounted only by cues that apply to every route.
-    let routes = rule.route().map_or(u8::MAX, |r| r.bit());
+    let routes = rule.route().map_or(0, |r| r.bit());
     let usable = |h: &&Hit| !cond.tokens || h.on_tokens;
     let unless: Vec<CharSpan> = hits
         .iter()

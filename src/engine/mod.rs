@@ -75,9 +75,13 @@ impl Classifier {
     /// a department for a non-police decision whose rule names none; and,
     /// when no rule fired and nothing signals danger, the route the most
     /// similar typical cases vote for (flagged for review).
-    fn consult_knowledge(&self, text: &str, d: &mut Decision) {
+    fn consult_knowledge(&self, analysis: &mut Analysis, d: &mut Decision) {
         let Some(kb) = &self.knowledge else { return };
-        d.explanation.knowledge = kb.search(text, KNOWLEDGE_HITS);
+        // The knowledge base cuts words as the classifier does: reuse the
+        // classifier's tokens (history may have needed them already).
+        analysis.segment(&self.rules);
+        let words = crate::knowledge::words_of_tokens(analysis.token_strs());
+        d.explanation.knowledge = kb.search_words(&words, KNOWLEDGE_HITS);
         let policy = &self.rules.policy;
         let plain_fallback = d.route == policy.fallback_route
             && d.category == policy.fallback_category
@@ -85,7 +89,7 @@ impl Classifier {
             && !d.explanation.repeat.repeat
             && !d.explanation.repeat.burst;
         if plain_fallback {
-            if let Some(vote) = kb.vote(text, VOTERS) {
+            if let Some(vote) = kb.vote_words(&words, VOTERS) {
                 let lead = vote.entries.first().and_then(|id| kb.entry(id));
                 if let Some(e) = lead {
                     d.route = vote.route;
@@ -120,7 +124,7 @@ impl Classifier {
 
     /// Classifies without history.
     pub fn classify_text(&self, text: &str) -> Decision {
-        let analysis = analyze(&self.rules, text);
+        let mut analysis = analyze(&self.rules, text);
         let repeat = RepeatEvidence {
             status: HistoryStatus::NoCaller,
             earlier: Vec::new(),
@@ -130,7 +134,7 @@ impl Classifier {
             recorded: false,
         };
         let mut d = decide::decide(&self.rules, &analysis, text, repeat, None);
-        self.consult_knowledge(text, &mut d);
+        self.consult_knowledge(&mut analysis, &mut d);
         d
     }
 
@@ -184,7 +188,7 @@ impl Classifier {
             repeat,
             appeal.id.clone(),
         );
-        self.consult_knowledge(&appeal.text, &mut decision);
+        self.consult_knowledge(&mut analysis, &mut decision);
         if let (Some(caller), HistoryStatus::Checked, false) =
             (caller, decision.explanation.repeat.status, seen_before)
         {

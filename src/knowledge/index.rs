@@ -27,8 +27,9 @@ use crate::text::{normalize, Segmenter};
 const FORMAT: &str = "fenliu-kb-1";
 const TOKENIZER: &str = "fenliu";
 /// At most this many query terms: the rarest ones carry the signal, and a
-/// query of every term of an appeal costs 50 times more.
-const MAX_QUERY_TERMS: usize = 16;
+/// query of every term of an appeal costs 50 times more (each term is a
+/// dictionary lookup and a posting list to score).
+const MAX_QUERY_TERMS: usize = 10;
 
 /// A knowledge base that could not be built or opened.
 #[derive(Debug, thiserror::Error)]
@@ -109,9 +110,19 @@ impl Tokenizer for ChineseTokenizer {
 /// The words of a text as the index sees them.
 fn words(segmenter: &Segmenter, text: &str) -> Vec<String> {
     let norm = normalize(text);
+    words_of_tokens(
+        segmenter
+            .tokens(&norm.text)
+            .iter()
+            .map(|t| &norm.text[t.start..t.end]),
+    )
+}
+
+/// The index's words from the tokens of a normalized text (the classifier
+/// passes the tokens it already cut).
+pub fn words_of_tokens<'a>(tokens: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut out = Vec::new();
-    for t in segmenter.tokens(&norm.text) {
-        let w = &norm.text[t.start..t.end];
+    for w in tokens {
         // Single characters (的, 说, 月) match everything and mean little;
         // longer words and their bigrams carry the match.
         let chars: Vec<char> = w.chars().collect();
@@ -139,6 +150,10 @@ struct Fields {
 /// The searchable knowledge base.
 pub struct KnowledgeBase {
     entries: Vec<Entry>,
+    /// Document frequency of every word, per field (entries, cases): query
+    /// terms are chosen from memory, not by a dictionary lookup each.
+    entry_df: std::collections::HashMap<String, u32>,
+    case_df: std::collections::HashMap<String, u32>,
     /// Each entry's words, for the matched terms of a hit.
     entry_words: Vec<HashSet<String>>,
     reader: IndexReader,
@@ -255,12 +270,29 @@ impl KnowledgeBase {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(kb_err)?;
-        let entry_words = entries
+        let entry_words: Vec<HashSet<String>> = entries
             .iter()
             .map(|e| words(&segmenter, &entry_text(e)).into_iter().collect())
             .collect();
+        let mut entry_df = std::collections::HashMap::new();
+        for set in &entry_words {
+            for w in set {
+                *entry_df.entry(w.clone()).or_insert(0u32) += 1;
+            }
+        }
+        let mut case_df = std::collections::HashMap::new();
+        for e in &entries {
+            for case in &e.cases {
+                let set: HashSet<String> = words(&segmenter, case).into_iter().collect();
+                for w in set {
+                    *case_df.entry(w).or_insert(0u32) += 1;
+                }
+            }
+        }
         Ok(KnowledgeBase {
             entries,
+            entry_df,
+            case_df,
             entry_words,
             reader,
             fields,
@@ -284,15 +316,19 @@ impl KnowledgeBase {
     }
 
     /// The rarest words of `text` present in `field`, at most 16.
-    fn query(&self, field: Field, text: &str) -> Option<(Box<dyn Query>, Vec<String>)> {
-        let searcher = self.reader.searcher();
+    fn query(&self, field: Field, words: &[String]) -> Option<(Box<dyn Query>, Vec<String>)> {
+        let df = if field == self.fields.entry_text {
+            &self.entry_df
+        } else {
+            &self.case_df
+        };
         let mut seen = HashSet::new();
-        let mut terms: Vec<(u64, String)> = words(&self.segmenter, text)
-            .into_iter()
-            .filter(|w| seen.insert(w.clone()))
+        let mut terms: Vec<(u32, String)> = words
+            .iter()
+            .cloned()
             .filter_map(|w| {
-                let df = searcher.doc_freq(&Term::from_field_text(field, &w)).ok()?;
-                (df > 0).then_some((df, w))
+                let n = *df.get(&w)?;
+                seen.insert(w.clone()).then_some((n, w))
             })
             .collect();
         if terms.is_empty() {
@@ -314,8 +350,8 @@ impl KnowledgeBase {
         Some((Box::new(BooleanQuery::new(clauses)), words))
     }
 
-    fn top(&self, field: Field, text: &str, limit: usize) -> Vec<(f32, usize, Vec<String>)> {
-        let Some((query, words)) = self.query(field, text) else {
+    fn top(&self, field: Field, words: &[String], limit: usize) -> Vec<(f32, usize, Vec<String>)> {
+        let Some((query, words)) = self.query(field, words) else {
             return Vec::new();
         };
         let searcher = self.reader.searcher();
@@ -337,8 +373,18 @@ impl KnowledgeBase {
     /// The entries most like `text`, best first. An empty, overlong or
     /// punctuation-only query simply finds nothing.
     pub fn search(&self, text: &str, limit: usize) -> Vec<KnowledgeHit> {
+        self.search_words(&self.words(text), limit)
+    }
+
+    /// The words of a query text (at most its first 10,000 characters).
+    pub fn words(&self, text: &str) -> Vec<String> {
         let text: String = text.chars().take(10_000).collect();
-        self.top(self.fields.entry_text, &text, limit.min(100))
+        words(&self.segmenter, &text)
+    }
+
+    /// [`search`](Self::search) on words already cut.
+    pub fn search_words(&self, words: &[String], limit: usize) -> Vec<KnowledgeHit> {
+        self.top(self.fields.entry_text, words, limit.min(100))
             .into_iter()
             .filter_map(|(score, ord, words)| {
                 let e = self.entries.get(ord)?;
@@ -360,8 +406,12 @@ impl KnowledgeBase {
     /// A vote of the `k` typical cases most like `text`: the route with the
     /// largest share of their scores.
     pub fn vote(&self, text: &str, k: usize) -> Option<Vote> {
-        let text: String = text.chars().take(10_000).collect();
-        let found = self.top(self.fields.case_text, &text, k);
+        self.vote_words(&self.words(text), k)
+    }
+
+    /// [`vote`](Self::vote) on words already cut.
+    pub fn vote_words(&self, words: &[String], k: usize) -> Option<Vote> {
+        let found = self.top(self.fields.case_text, words, k);
         let total: f32 = found.iter().map(|(s, _, _)| s).sum();
         if total <= 0.0 {
             return None;

@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::postings::Postings;
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use tantivy::DocSet;
 use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use super::entry::Entry;
@@ -29,7 +29,7 @@ const TOKENIZER: &str = "fenliu";
 /// At most this many query terms: the rarest ones carry the signal, and a
 /// query of every term of an appeal costs 50 times more (each term is a
 /// dictionary lookup and a posting list to score).
-const MAX_QUERY_TERMS: usize = 10;
+const MAX_QUERY_TERMS: usize = 16;
 
 /// A knowledge base that could not be built or opened.
 #[derive(Debug, thiserror::Error)]
@@ -147,8 +147,20 @@ struct Fields {
     case_text: Field,
 }
 
+/// What a query needs of one segment, opened once: the index never changes
+/// after it is opened.
+struct SegmentCache {
+    entry_postings: std::sync::Arc<tantivy::InvertedIndexReader>,
+    case_postings: std::sync::Arc<tantivy::InvertedIndexReader>,
+    entry_norms: tantivy::fieldnorm::FieldNormReader,
+    case_norms: tantivy::fieldnorm::FieldNormReader,
+    /// Entry ordinal of every document.
+    ords: Vec<u32>,
+}
+
 /// The searchable knowledge base.
 pub struct KnowledgeBase {
+    segments: Vec<SegmentCache>,
     entries: Vec<Entry>,
     /// Document frequency of every word, per field (entries, cases): query
     /// terms are chosen from memory, not by a dictionary lookup each.
@@ -156,7 +168,8 @@ pub struct KnowledgeBase {
     case_df: std::collections::HashMap<String, u32>,
     /// Each entry's words, for the matched terms of a hit.
     entry_words: Vec<HashSet<String>>,
-    reader: IndexReader,
+    /// Number of case documents.
+    case_count: usize,
     fields: Fields,
     segmenter: Segmenter,
     pub dir: Option<PathBuf>,
@@ -265,11 +278,29 @@ impl KnowledgeBase {
                 }
             }
         };
-        let reader = index
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(kb_err)?;
+        let searcher = reader.searcher();
+        let mut segments = Vec::new();
+        for seg in searcher.segment_readers() {
+            let ord_col = seg.fast_fields().u64("ord").map_err(kb_err)?;
+            segments.push(SegmentCache {
+                entry_postings: seg.inverted_index(fields.entry_text).map_err(kb_err)?,
+                case_postings: seg.inverted_index(fields.case_text).map_err(kb_err)?,
+                entry_norms: seg
+                    .get_fieldnorms_reader(fields.entry_text)
+                    .map_err(kb_err)?,
+                case_norms: seg
+                    .get_fieldnorms_reader(fields.case_text)
+                    .map_err(kb_err)?,
+                ords: (0..seg.max_doc())
+                    .map(|d| ord_col.first(d).unwrap_or(u64::MAX) as u32)
+                    .collect(),
+            });
+        }
         let entry_words: Vec<HashSet<String>> = entries
             .iter()
             .map(|e| words(&segmenter, &entry_text(e)).into_iter().collect())
@@ -289,12 +320,14 @@ impl KnowledgeBase {
                 }
             }
         }
+        let case_count = entries.iter().map(|e| e.cases.len()).sum();
         Ok(KnowledgeBase {
+            segments,
+            case_count,
             entries,
             entry_df,
             case_df,
             entry_words,
-            reader,
             fields,
             segmenter,
             dir,
@@ -316,7 +349,9 @@ impl KnowledgeBase {
     }
 
     /// The rarest words of `text` present in `field`, at most 16.
-    fn query(&self, field: Field, words: &[String]) -> Option<(Box<dyn Query>, Vec<String>)> {
+    /// The rarest words (at most `MAX_QUERY_TERMS`) of `words` present in
+    /// the field, with their document frequencies.
+    fn query_terms(&self, field: Field, words: &[String]) -> Vec<(u32, String)> {
         let df = if field == self.fields.entry_text {
             &self.entry_df
         } else {
@@ -325,48 +360,81 @@ impl KnowledgeBase {
         let mut seen = HashSet::new();
         let mut terms: Vec<(u32, String)> = words
             .iter()
-            .cloned()
             .filter_map(|w| {
-                let n = *df.get(&w)?;
-                seen.insert(w.clone()).then_some((n, w))
+                let n = *df.get(w)?;
+                seen.insert(w.as_str()).then(|| (n, w.clone()))
             })
             .collect();
-        if terms.is_empty() {
-            return None;
-        }
         terms.sort();
         terms.truncate(MAX_QUERY_TERMS);
-        let words: Vec<String> = terms.iter().map(|(_, w)| w.clone()).collect();
-        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
-            .into_iter()
-            .map(|(_, w)| {
-                let q: Box<dyn Query> = Box::new(TermQuery::new(
-                    Term::from_field_text(field, &w),
-                    IndexRecordOption::WithFreqs,
-                ));
-                (Occur::Should, q)
-            })
-            .collect();
-        Some((Box::new(BooleanQuery::new(clauses)), words))
+        terms
     }
 
+    /// BM25 over the field's postings in the index, summed per document:
+    /// the same scores a BooleanQuery of the terms would give, without its
+    /// per-query machinery (ten times the cost of the lookup itself on an
+    /// index this small). Returns (score, entry ord) best first.
     fn top(&self, field: Field, words: &[String], limit: usize) -> Vec<(f32, usize, Vec<String>)> {
-        let Some((query, words)) = self.query(field, words) else {
+        const K1: f32 = 1.2;
+        const B: f32 = 0.75;
+        let terms = self.query_terms(field, words);
+        if terms.is_empty() {
             return Vec::new();
+        }
+        let matched: Vec<String> = terms.iter().map(|(_, w)| w.clone()).collect();
+        let entries_field = field == self.fields.entry_text;
+        let field_docs = if entries_field {
+            self.entries.len()
+        } else {
+            self.case_count
         };
-        let searcher = self.reader.searcher();
-        let Ok(found) =
-            searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
-        else {
-            return Vec::new();
-        };
-        found
+        let mut scored: Vec<(f32, usize)> = Vec::new();
+        for seg in &self.segments {
+            let (inverted, norms) = if entries_field {
+                (&seg.entry_postings, &seg.entry_norms)
+            } else {
+                (&seg.case_postings, &seg.case_norms)
+            };
+            let avg_len = (inverted.total_num_tokens() as f32 / field_docs.max(1) as f32).max(1.0);
+            // Dense accumulators: the index is small (a few thousand
+            // documents) and a vector beats a map per posting.
+            let mut acc = vec![0f32; seg.ords.len()];
+            for (df, w) in &terms {
+                // A word in more than a quarter of the documents says little
+                // and costs the most to score.
+                if *df as usize * 4 > field_docs {
+                    continue;
+                }
+                let idf = (1.0 + (field_docs as f32 - *df as f32 + 0.5) / (*df as f32 + 0.5)).ln();
+                let Ok(Some(mut postings)) = inverted.read_postings(
+                    &Term::from_field_text(field, w),
+                    IndexRecordOption::WithFreqs,
+                ) else {
+                    continue;
+                };
+                let mut doc = postings.doc();
+                while doc != tantivy::TERMINATED {
+                    let tf = postings.term_freq() as f32;
+                    let len = norms.fieldnorm(doc) as f32;
+                    if let Some(a) = acc.get_mut(doc as usize) {
+                        *a += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg_len));
+                    }
+                    doc = postings.advance();
+                }
+            }
+            for (doc, score) in acc.into_iter().enumerate() {
+                if score > 0.0 {
+                    if let Some(&ord) = seg.ords.get(doc) {
+                        scored.push((score, ord as usize));
+                    }
+                }
+            }
+        }
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.truncate(limit.max(1));
+        scored
             .into_iter()
-            .filter_map(|(score, addr)| {
-                let seg = searcher.segment_reader(addr.segment_ord);
-                let ord = seg.fast_fields().u64("ord").ok()?.first(addr.doc_id)? as usize;
-                Some((score, ord, words.clone()))
-            })
+            .map(|(s, o)| (s, o, matched.clone()))
             .collect()
     }
 

@@ -16,8 +16,8 @@ use fenliu::rules::Route;
 fn appeal(i: u64) -> PastAppeal {
     PastAppeal {
         id: format!("bench-{}-{i}", std::process::id()),
-        caller: format!("1380000{:04}", i % 1000),
-        received_at: 1_772_330_400 + i as i64 * 30,
+        caller: format!("138{:08}", i % 20_000),
+        received_at: 1_772_330_400 + i as i64 * 60,
         signature: Signature((0..40).map(|k| k * 7919 + i).collect()),
         route: Route::NonPolice,
         category: "noise".into(),
@@ -33,7 +33,7 @@ fn appeal(i: u64) -> PastAppeal {
 }
 
 fn bench_store(c: &mut Criterion, name: &str, store: Arc<dyn HistoryStore>) {
-    // A history to look into: 20 appeals for each of 1,000 callers.
+    // A history to look into: 20,000 appeals of 20,000 callers, a few a day.
     for i in 0..20_000u64 {
         let _ = store.record(&appeal(i));
     }

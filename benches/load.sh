@@ -44,12 +44,18 @@ with open(out, "w", encoding="utf-8") as fh:
 print(f"{len(bodies)} corpus texts", file=sys.stderr)
 PY
 
-./target/release/fenliu serve --dev --addr "127.0.0.1:$port" --data-dir "$work/data" >"$work/server.out" 2>"$work/server.err" &
-server=$!
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+start_server() {
+  FENLIU_KNOWLEDGE=$1 ./target/release/fenliu serve --dev --addr "127.0.0.1:$port" --data-dir "$work/data" \
+    >"$work/server.out" 2>"$work/server.err" &
+  server=$!
+  for _ in $(seq 1 200); do
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return
+    sleep 0.1
+  done
+  echo "the server did not become ready" >&2
+  cat "$work/server.err" >&2
+  exit 1
+}
 
 report() {
   local name=$1 file=$2
@@ -60,8 +66,15 @@ report() {
   printf '%-14s %10s req/s   p50 %8s   p99 %8s   %s\n' "$name" "$rps" "$p50" "$p99" "$(grep -E '^non2xx' "$file" || true)"
 }
 
+# Without the knowledge lookup, then with it; the trivial endpoint in the
+# same run as the ceiling.
+start_server false
 wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$work/classify.lua" "http://127.0.0.1:$port/v1/classify" >"$work/classify.txt"
 wrk -t2 -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$port/healthz" >"$work/healthz.txt"
+kill "$server"; wait "$server" 2>/dev/null || true
+start_server true
+wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$work/classify.lua" "http://127.0.0.1:$port/v1/classify" >"$work/classify_kb.txt"
 echo "fenliu load test: ${secs}s per endpoint, ${conns} connections, 2 wrk threads, loopback"
 report /v1/classify "$work/classify.txt"
+report "classify+kb" "$work/classify_kb.txt"
 report /healthz "$work/healthz.txt"

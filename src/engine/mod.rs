@@ -266,11 +266,15 @@ impl Classifier {
                 )
             })
             .collect();
-        let direct: Vec<&PastAppeal> = window
+        // At most 8 direct matches, the most similar, are followed one hop.
+        let mut direct: Vec<(&PastAppeal, f64)> = window
             .iter()
             .filter(|(_, s)| *s >= policy.similarity)
-            .map(|(p, _)| *p)
+            .map(|(p, s)| (*p, *s))
             .collect();
+        direct.sort_by(|a, b| b.1.total_cmp(&a.1));
+        direct.truncate(8);
+        let direct: Vec<&PastAppeal> = direct.into_iter().map(|(p, _)| p).collect();
         let mut earlier: Vec<EarlierAppeal> = window
             .iter()
             .filter(|(p, s)| {

@@ -37,6 +37,9 @@ pub struct Config {
     pub history_secret: Option<String>,
     /// Appeals older than this many days are purged (0: never).
     pub retention_days: u32,
+    /// Consult the knowledge base in classification (the index is built
+    /// either way for `/v1/kb/search`).
+    pub knowledge: bool,
 }
 
 impl Default for Config {
@@ -58,6 +61,7 @@ impl Default for Config {
             history: None,
             history_secret: None,
             retention_days: 400,
+            knowledge: true,
         }
     }
 }
@@ -81,6 +85,7 @@ pub struct FileConfig {
     pub history: Option<String>,
     pub history_secret: Option<String>,
     pub retention_days: Option<u32>,
+    pub knowledge: Option<bool>,
 }
 
 /// What the command line said (`None`: not given).
@@ -164,7 +169,8 @@ impl Config {
                 batch_max,
                 rate_per_minute,
                 watch_interval_ms,
-                retention_days
+                retention_days,
+                knowledge
             );
             if f.admin_token.is_some() {
                 c.admin_token = f.admin_token;
@@ -196,6 +202,9 @@ impl Config {
         }
         if let Some(v) = env("FENLIU_HISTORY_SECRET") {
             c.history_secret = Some(v).filter(|t| !t.trim().is_empty());
+        }
+        if let Some(v) = env_parse(env, "FENLIU_KNOWLEDGE", "true or false")? {
+            c.knowledge = v;
         }
         if let Some(v) = env_parse(env, "FENLIU_RETENTION_DAYS", "a number of days")? {
             c.retention_days = v;

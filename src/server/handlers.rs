@@ -359,7 +359,7 @@ pub async fn kb_search(
     }
     let limit = query.limit.unwrap_or(5).clamp(1, 50);
     let loaded = state.current.load_full();
-    let Some(kb) = loaded.classifier.knowledge().cloned() else {
+    let Some(kb) = loaded.knowledge.clone() else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "no_knowledge_base",

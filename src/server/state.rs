@@ -16,6 +16,9 @@ use crate::rules::{load_rule_set, LoadError};
 /// A rule set in service.
 pub struct Loaded {
     pub classifier: Classifier,
+    /// The knowledge base of the rule set (searchable even when
+    /// classification does not consult it).
+    pub knowledge: Option<Arc<crate::knowledge::KnowledgeBase>>,
     pub loaded_at: String,
 }
 
@@ -47,12 +50,14 @@ pub fn load_checked(config: &Config) -> Result<Loaded, LoadError> {
     // The knowledge base is part of the rule set: built (or reused) under
     // the data directory, swapped with the rules.
     let kb = crate::knowledge::open_for(&set, Some(&config.data_dir))?;
+    let kb = kb.map(Arc::new);
     let mut classifier = Classifier::new(Arc::new(set));
-    if let Some(kb) = kb {
-        classifier = classifier.with_knowledge(Arc::new(kb));
+    if let (Some(kb), true) = (&kb, config.knowledge) {
+        classifier = classifier.with_knowledge(kb.clone());
     }
     Ok(Loaded {
         classifier,
+        knowledge: kb,
         loaded_at: format_rfc3339(now_secs()),
     })
 }

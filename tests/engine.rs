@@ -5,7 +5,7 @@ mod common;
 
 use common::{at, minimal};
 use fenliu::engine::{Appeal, HistoryStatus};
-use fenliu::history::{HistoryError, HistoryStore, MemoryStore, PastAppeal};
+use fenliu::history::{HistoryStore, MemoryStore};
 use fenliu::rules::Route;
 
 macro_rules! route {
@@ -243,23 +243,9 @@ fn the_fifth_appeal_in_a_day_is_a_burst_but_an_emergency_stays_one() {
     assert!(sixth.explanation.repeat.burst);
 }
 
-struct Broken;
-
-impl HistoryStore for Broken {
-    fn recent(&self, _: &str, _: i64, _: i64, _: usize) -> Result<Vec<PastAppeal>, HistoryError> {
-        Err(HistoryError("connection refused".into()))
-    }
-    fn record(&self, _: &PastAppeal) -> Result<bool, HistoryError> {
-        Err(HistoryError("connection refused".into()))
-    }
-    fn contains(&self, _: &str) -> Result<bool, HistoryError> {
-        Err(HistoryError("connection refused".into()))
-    }
-}
-
 #[test]
 fn an_unreachable_store_still_classifies() {
-    let d = minimal().classify(&appeal("x1", "p7", 0, "楼下着火了"), &Broken, 0);
+    let d = minimal().classify(&appeal("x1", "p7", 0, "楼下着火了"), &common::DownStore, 0);
     assert_eq!(d.route, Route::Emergency);
     assert_eq!(d.explanation.repeat.status, HistoryStatus::Unavailable);
     assert!(!d.explanation.repeat.recorded);

@@ -1,25 +1,15 @@
 //! Overlays on the minimal fixture: replace by id, add, disable, reroute,
 //! and the errors an overlay can make.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 
+use common::copy_dir;
 use fenliu::engine::Classifier;
 use fenliu::rules::{load_rule_set, Route};
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 fn overlay(manifest: &str, rules: Option<&str>) -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();

@@ -4,30 +4,13 @@
 //! the rule-set directory). Error text is product output: a change to it is
 //! a change a maintainer will see.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use common::minimal_copy;
 use fenliu::rules::load_rule_set;
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-fn fixture_copy() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    copy_dir(Path::new("tests/fixtures/minimal"), tmp.path());
-    let rules = tmp.path().join("rules");
-    (tmp, rules)
-}
 
 #[test]
 fn broken_rule_files_give_their_golden_errors() {
@@ -41,7 +24,7 @@ fn broken_rule_files_give_their_golden_errors() {
     let bless = std::env::var_os("FENLIU_BLESS").is_some();
     let mut failures = Vec::new();
     for case in cases {
-        let (_tmp, rules) = fixture_copy();
+        let (_tmp, rules) = minimal_copy();
         fs::copy(&case, rules.join("routes/zz-broken.yaml")).unwrap();
         let err = match load_rule_set(&rules) {
             Ok(_) => panic!("{} loaded, but it is broken", case.display()),
@@ -65,7 +48,7 @@ fn broken_rule_files_give_their_golden_errors() {
 
 #[test]
 fn the_minimal_fixture_loads() {
-    let (_tmp, rules) = fixture_copy();
+    let (_tmp, rules) = minimal_copy();
     let set = load_rule_set(&rules).unwrap();
     assert_eq!(set.version, "test-1");
     assert_eq!(set.rules.len(), 6);
@@ -73,7 +56,7 @@ fn the_minimal_fixture_loads() {
 
 #[test]
 fn a_broken_policy_is_reported_with_its_line() {
-    let (_tmp, rules) = fixture_copy();
+    let (_tmp, rules) = minimal_copy();
     let policy = fs::read_to_string(rules.join("policy.yaml")).unwrap();
     fs::write(
         rules.join("policy.yaml"),

@@ -5,25 +5,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use fenliu::history::{HistoryError, HistoryStore, MemoryStore, PastAppeal};
+mod common;
+
+use common::{copy_dir, DownStore};
+use fenliu::history::{HistoryStore, MemoryStore};
 use fenliu::server::{load_checked, run, AppState, Config};
 use serde_json::{json, Value};
 
 const KEY: &str = "agent-key-1";
 const ADMIN: &str = "admin-token-1";
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 struct Server {
     base: String,
@@ -387,26 +377,9 @@ async fn ruleset_health_metrics_and_openapi() {
     );
 }
 
-struct Down;
-
-impl HistoryStore for Down {
-    fn recent(&self, _: &str, _: i64, _: i64, _: usize) -> Result<Vec<PastAppeal>, HistoryError> {
-        Err(HistoryError("connection refused".into()))
-    }
-    fn record(&self, _: &PastAppeal) -> Result<bool, HistoryError> {
-        Err(HistoryError("connection refused".into()))
-    }
-    fn contains(&self, _: &str) -> Result<bool, HistoryError> {
-        Err(HistoryError("connection refused".into()))
-    }
-    fn health(&self) -> Result<(), HistoryError> {
-        Err(HistoryError("connection refused".into()))
-    }
-}
-
 #[tokio::test]
 async fn a_dead_history_store_is_not_ready_but_still_classifies() {
-    let s = Server::start(|_| {}, Arc::new(Down)).await;
+    let s = Server::start(|_| {}, Arc::new(DownStore)).await;
     let (st, body) = get(&s, "/readyz", None).await;
     assert_eq!(st, 503);
     assert!(body.contains("connection refused"));

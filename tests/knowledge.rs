@@ -168,3 +168,29 @@ fn broken_knowledge_files_are_reported_with_their_place() {
     );
     assert!(err.contains("`keywords` is an empty list"), "{err}");
 }
+
+#[test]
+fn without_a_majority_of_cases_the_closest_entry_proposes() {
+    let set = load_rule_set(Path::new("rules")).unwrap();
+    let kb = open_for(&set, None).unwrap().unwrap();
+    let c = Classifier::new(Arc::new(set)).with_knowledge(Arc::new(kb));
+    let d = c.classify_text("帮我看看明天彩票开啥号");
+    assert!(
+        d.explanation.hits.iter().all(|h| !h.counted),
+        "a rule fired: {:?}",
+        d.explanation.hits
+    );
+    assert!(d.explanation.vote.as_ref().is_some_and(|v| v.share < 0.5));
+    assert_eq!(
+        d.route,
+        Route::IrrationalRepeat,
+        "{}",
+        d.explanation.decided_by
+    );
+    assert!(d.review);
+    assert!(
+        d.explanation.decided_by.contains("最相近的知识条目"),
+        "{}",
+        d.explanation.decided_by
+    );
+}

@@ -89,26 +89,47 @@ impl Classifier {
             && !d.explanation.repeat.repeat
             && !d.explanation.repeat.burst;
         if plain_fallback {
-            if let Some(vote) = kb.vote_words(&words, VOTERS) {
-                let lead = vote.entries.first().and_then(|id| kb.entry(id));
-                if let Some(e) = lead {
-                    d.route = vote.route;
-                    d.category = e.category.clone();
-                    d.handoff = Some(e.handoff.clone());
-                    d.review = true;
-                    d.confidence = (0.2 + 0.3 * f64::from(vote.share)).min(0.5);
-                    d.explanation.decided_by = format!(
-                        "没有规则命中；知识库中最相似的典型案例投票建议 {}（占 {:.0}%，条目 {}），需人工复核",
-                        vote.route,
-                        vote.share * 100.0,
-                        vote.entries.join("、")
-                    );
-                    if let Some(t) = &policy.fixed_appeal_type[d.route.index()] {
-                        d.appeal_type = t.clone();
-                    }
+            let vote = kb.vote_words(&words, VOTERS);
+            // A majority of the similar cases decides; short of one, the
+            // entry most like the appeal does.
+            let proposal = match &vote {
+                Some(v) if v.share >= 0.5 => {
+                    v.entries.first().and_then(|id| kb.entry(id)).map(|e| {
+                        let why = format!(
+                            "知识库中最相似的典型案例投票建议 {}（占 {:.0}%，条目 {}）",
+                            v.route,
+                            v.share * 100.0,
+                            v.entries.join("、")
+                        );
+                        (
+                            v.route,
+                            e.category.clone(),
+                            e.handoff.clone(),
+                            0.2 + 0.3 * f64::from(v.share),
+                            why,
+                        )
+                    })
                 }
-                d.explanation.vote = Some(vote);
+                _ => d.explanation.knowledge.first().map(|h| {
+                    let why = format!(
+                        "相似案例没有多数意见，最相近的知识条目 {} 建议 {}",
+                        h.id, h.route
+                    );
+                    (h.route, h.category.clone(), h.handoff.clone(), 0.3, why)
+                }),
+            };
+            if let Some((route, category, handoff, confidence, why)) = proposal {
+                d.route = route;
+                d.category = category;
+                d.handoff = Some(handoff);
+                d.review = true;
+                d.confidence = confidence.min(0.5);
+                d.explanation.decided_by = format!("没有规则命中；{why}，需人工复核");
+                if let Some(t) = &policy.fixed_appeal_type[d.route.index()] {
+                    d.appeal_type = t.clone();
+                }
             }
+            d.explanation.vote = vote;
         }
         if d.route == Route::NonPolice && (d.handoff.is_none() || plain_fallback) {
             if let Some(best) = d

@@ -327,9 +327,3 @@ impl Classifier {
         ))
     }
 }
-
-/// Whether a route keeps its own route over repeat evidence: used by tests
-/// and reports.
-pub fn outranks_repeat(rules: &RuleSet, route: Route) -> bool {
-    rules.policy.rank[route.index()] < rules.policy.rank[Route::IrrationalRepeat.index()]
-}

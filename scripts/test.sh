@@ -1,11 +1,26 @@
 #!/usr/bin/env bash
 # Everything the tests need, on a fresh machine, then the tests.
 #   bash scripts/test.sh [cargo test arguments]
-# Installs PostgreSQL if absent, starts a private server on a free loopback
-# port (stopped on exit), and runs `cargo test` with FENLIU_TEST_POSTGRES
-# pointing at it. Headless Chromium is not needed by these tests.
+# Installs PostgreSQL and Chromium if absent, starts a private PostgreSQL
+# server on a free loopback port (stopped on exit), and runs `cargo test`
+# with FENLIU_TEST_POSTGRES pointing at it; the HTML report test opens its
+# page in headless Chromium (FENLIU_CHROMIUM).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+apt_updated=
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  if [ -z "$apt_updated" ]; then apt-get update -qq; apt_updated=1; fi
+  apt-get install -y -qq "$@" >/dev/null
+}
+
+chromium=${FENLIU_CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$chromium" ]; then
+  echo "installing Chromium" >&2
+  apt_install chromium
+  chromium=/usr/bin/chromium
+fi
 
 as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -14,9 +29,7 @@ as_pg() {
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/postgres" ]; then
   echo "installing PostgreSQL" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq postgresql >/dev/null
+  apt_install postgresql
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 fi
 
@@ -36,4 +49,6 @@ echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1
 
 export FENLIU_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/fenliu_test"
 export FENLIU_REQUIRE_POSTGRES=1
+export FENLIU_CHROMIUM="$chromium"
+export FENLIU_REQUIRE_CHROMIUM=1
 cargo test "$@"

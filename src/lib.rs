@@ -25,6 +25,7 @@ pub mod engine;
 pub mod eval;
 pub mod history;
 pub mod knowledge;
+pub mod maintain;
 pub mod rules;
 pub mod server;
 pub mod text;

@@ -67,10 +67,58 @@ enum Command {
         #[command(subcommand)]
         command: KbCommand,
     },
-    /// Validate the rule set and run every rule's examples.
+    /// Validate the rule set, run every rule's examples, and lint it.
+    ///
+    /// Lints (stable codes; silence one with `# fenliu: allow(NAME)` on a
+    /// rule or `lints: allow:` in fenliu.yaml): FL001 cross-route-keyword,
+    /// FL002 shadowed-rule*, FL003 silent-rule*, FL004 short-keyword,
+    /// FL005 broad-keyword*, FL006 regex-as-keywords, FL007 no-examples
+    /// (* with --corpus). Exit 1 on errors or failing examples (and, with
+    /// --strict, on warnings).
     Check {
         #[arg(long, env = "FENLIU_RULES", default_value = "rules")]
         rules: PathBuf,
+        /// Labelled corpora for the lints that need a corpus run.
+        #[arg(long, num_args = 1..)]
+        corpus: Vec<PathBuf>,
+        /// `human` (file:line and the fix) or `json` (for CI and editors).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Warnings fail the check too.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Per rule: coverage, correct and incorrect firings against the gold
+    /// labels, overlaps and conflicts; per route: which rules decide it.
+    Analyze {
+        #[arg(long, required = true, num_args = 1..)]
+        corpus: Vec<PathBuf>,
+        #[arg(long, env = "FENLIU_RULES", default_value = "rules")]
+        rules: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Rules listed (worst first); 0 lists every rule.
+        #[arg(long, default_value_t = 30)]
+        top: usize,
+    },
+    /// Compare two rule sets on a corpus: every changed record with both
+    /// explanations, metric deltas, and a release gate (`--max-drop`).
+    Diff {
+        /// The rule set to compare with: a directory, or a git revision of
+        /// the repository holding --rules (a tag, a branch, a commit).
+        #[arg(long)]
+        base: String,
+        /// The new rule set.
+        #[arg(long, env = "FENLIU_RULES", default_value = "rules")]
+        rules: PathBuf,
+        #[arg(long, required = true, num_args = 1..)]
+        corpus: Vec<PathBuf>,
+        /// METRIC=AMOUNT: exit 1 when METRIC drops by more than AMOUNT
+        /// (e.g. macro_f1=0.01, police.recall=0.02); repeatable.
+        #[arg(long = "max-drop")]
+        max_drop: Vec<fenliu::maintain::MaxDrop>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
     /// Replay labelled corpora and score the rule set.
     Eval {
@@ -82,7 +130,25 @@ enum Command {
         /// Print one JSON object instead of the report.
         #[arg(long)]
         json: bool,
+        /// Also write a self-contained HTML report (heat map, per-route
+        /// bars, per-rule table, misrouted records with their spans).
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
+    /// Write the JSON Schemas of the rule files (for editors) into a directory.
+    Schema {
+        #[arg(long, default_value = "schemas")]
+        out: PathBuf,
+        /// Do not write: exit 1 if the files there differ from the generated ones.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Human,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -106,7 +172,26 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Classify { text, input, rules } => classify(text, input, &rules),
-        Command::Check { rules } => check(&rules),
+        Command::Check {
+            rules,
+            corpus,
+            format,
+            strict,
+        } => check(&rules, &corpus, format, strict),
+        Command::Analyze {
+            corpus,
+            rules,
+            format,
+            top,
+        } => analyze(&corpus, &rules, format, top),
+        Command::Diff {
+            base,
+            rules,
+            corpus,
+            max_drop,
+            format,
+        } => diff(&base, &rules, &corpus, &max_drop, format),
+        Command::Schema { out, check } => schema(&out, check),
         Command::Kb {
             command:
                 KbCommand::Search {
@@ -137,7 +222,8 @@ fn main() -> ExitCode {
             corpus,
             rules,
             json,
-        } => eval(&corpus, &rules, json),
+            html,
+        } => eval(&corpus, &rules, json, html.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -423,41 +509,133 @@ fn kb_search(query: &str, limit: usize, rules: &Path, json: bool) -> Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(rules: &Path) -> Result<ExitCode> {
+fn check(rules: &Path, corpus: &[PathBuf], format: Format, strict: bool) -> Result<ExitCode> {
+    use fenliu::maintain::{corpus_stats, keyword_records, lint, CorpusEvidence};
     let set = match load_rule_set(rules) {
         Ok(s) => s,
         Err(e) => {
-            eprint!("{e}");
+            if format == Format::Json {
+                let out = serde_json::json!({ "ok": false, "errors": e.problems });
+                write_stdout((serde_json::to_string_pretty(&out)? + "\n").as_bytes())?;
+            } else {
+                eprint!("{e}");
+            }
             return Ok(ExitCode::from(1));
         }
     };
-    let problems = check_examples(&set);
+    let failures = check_examples(&set);
     let examples: usize = set
         .rules
         .iter()
         .map(|r| r.examples.matches.len() + r.examples.no_match.len())
         .sum();
-    if problems.is_empty() {
-        println!(
-            "rule set {} ({}): {} rules, {} examples, all pass",
-            set.version,
-            &set.digest[..12.min(set.digest.len())],
-            set.rules.len(),
-            examples
-        );
-        Ok(ExitCode::SUCCESS)
+    let set = Arc::new(set);
+    let report = if corpus.is_empty() {
+        lint(&set, None)
     } else {
-        for p in &problems {
-            eprintln!("{p}");
+        let c = with_knowledge(Classifier::new(set.clone()), rules)?;
+        let (records, e) = run_corpus(&c, corpus)?;
+        let stats = corpus_stats(&set, &records, &e);
+        let keywords = keyword_records(&set, &records);
+        lint(
+            &set,
+            Some(&CorpusEvidence {
+                stats: &stats,
+                keyword_records: &keywords,
+            }),
+        )
+    };
+    finish_check(&set, rules, examples, &failures, &report, format, strict)
+}
+
+fn finish_check(
+    set: &fenliu::rules::RuleSet,
+    rules: &Path,
+    examples: usize,
+    failures: &[fenliu::rules::Problem],
+    report: &fenliu::maintain::LintReport,
+    format: Format,
+    strict: bool,
+) -> Result<ExitCode> {
+    let failed = !failures.is_empty()
+        || !report.problems.is_empty()
+        || (strict && !report.findings.is_empty());
+    let (version, digest, count) = (&set.version, &set.digest, set.rules.len());
+    if format == Format::Json {
+        let out = serde_json::json!({
+            "ok": !failed,
+            "ruleset": { "version": version, "digest": digest, "dir": rules },
+            "rules": count,
+            "examples": examples,
+            "errors": report.problems,
+            "example_failures": failures,
+            "lints": report.findings,
+            "silenced": report.silenced,
+            "corpus_records": report.corpus_records,
+        });
+        write_stdout((serde_json::to_string_pretty(&out)? + "\n").as_bytes())?;
+        return Ok(if failed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    for p in report.problems.iter().chain(failures) {
+        eprintln!("{p}");
+    }
+    eprint!("{}", fenliu::maintain::lint::render_human(report));
+    let lints = format!(
+        "{} warning(s), {} silenced{}",
+        report.findings.len(),
+        report.silenced,
+        match report.corpus_records {
+            Some(n) => format!(", corpus lints on {n} records"),
+            None => ", corpus lints not run (no --corpus)".into(),
         }
-        eprintln!("{} of {} examples fail", problems.len(), examples);
-        Ok(ExitCode::from(1))
+    );
+    if failures.is_empty() && report.problems.is_empty() {
+        println!(
+            "rule set {version} ({}): {count} rules, {examples} examples, all pass; {lints}",
+            &digest[..12.min(digest.len())],
+        );
+    } else {
+        if !failures.is_empty() {
+            eprintln!("{} of {} examples fail", failures.len(), examples);
+        }
+        if !report.problems.is_empty() {
+            eprintln!("{} lint setting(s) wrong", report.problems.len());
+        }
+        eprintln!("{lints}");
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Adds the rule set's knowledge base (built in memory) to a classifier.
+fn with_knowledge(c: Classifier, rules: &Path) -> Result<Classifier> {
+    match fenliu::knowledge::open_for(c.rules(), None) {
+        Ok(Some(kb)) => Ok(c.with_knowledge(Arc::new(kb))),
+        Ok(None) => Ok(c),
+        Err(e) => bail!(
+            "cannot load the knowledge entries of `{}`:\n{e}",
+            rules.display()
+        ),
     }
 }
 
-fn eval(corpus: &[PathBuf], rules: &Path, json: bool) -> Result<ExitCode> {
-    let c = classifier(rules)?;
+/// Reads the corpora and replays them; malformed lines are reported on
+/// stderr and skipped.
+fn run_corpus(
+    c: &Classifier,
+    corpus: &[PathBuf],
+) -> Result<(Vec<fenliu::eval::Record>, fenliu::eval::Evaluation)> {
     let (records, skipped) = read_corpus(corpus)?;
+    for k in &skipped {
+        eprintln!("{}:{}: skipped: {}", k.file.display(), k.line, k.reason);
+    }
     let bar = (records.len() >= 500 && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(records.len() as u64);
         b.set_style(
@@ -466,7 +644,7 @@ fn eval(corpus: &[PathBuf], rules: &Path, json: bool) -> Result<ExitCode> {
         );
         b
     });
-    let e = evaluate(&c, &records, skipped, |n| {
+    let e = evaluate(c, &records, skipped, |n| {
         if let Some(b) = &bar {
             b.set_position(n as u64);
         }
@@ -474,11 +652,194 @@ fn eval(corpus: &[PathBuf], rules: &Path, json: bool) -> Result<ExitCode> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    Ok((records, e))
+}
+
+fn eval(corpus: &[PathBuf], rules: &Path, json: bool, html: Option<&Path>) -> Result<ExitCode> {
+    let c = classifier(rules)?;
+    let (records, e) = run_corpus(&c, corpus)?;
+    if let Some(path) = html {
+        let stats = fenliu::maintain::corpus_stats(c.rules(), &records, &e);
+        let page = fenliu::maintain::render_html(&e, &stats, &c.rules().digest);
+        std::fs::write(path, page)
+            .with_context(|| format!("cannot write the HTML report `{}`", path.display()))?;
+        eprintln!("HTML report written to {}", path.display());
+    }
     let out = if json {
         serde_json::to_string_pretty(&e)? + "\n"
     } else {
         render_text(&e)
     };
     write_stdout(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn analyze(corpus: &[PathBuf], rules: &Path, format: Format, top: usize) -> Result<ExitCode> {
+    let c = classifier(rules)?;
+    let (records, e) = run_corpus(&c, corpus)?;
+    let stats = fenliu::maintain::corpus_stats(c.rules(), &records, &e);
+    let out = if format == Format::Json {
+        serde_json::to_string_pretty(&stats)? + "\n"
+    } else {
+        render_analysis(&stats, top)
+    };
+    write_stdout(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render_analysis(stats: &fenliu::maintain::CorpusStats, top: usize) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let shown = if top == 0 {
+        stats.rules.len()
+    } else {
+        top.min(stats.rules.len())
+    };
+    let _ = writeln!(
+        s,
+        "{} records, {} route rules; the {shown} worst first (most records misrouted by their decision, then most firings against the label)\n",
+        stats.records,
+        stats.rules.len()
+    );
+    let _ = writeln!(
+        s,
+        "{:<40} {:>6} {:>7} {:>7} {:>9} {:>7} {:>6} {:>6}  overlaps (! = other route)",
+        "rule", "fired", "cover", "decided", "misrouted", "correct", "wrong", "acc"
+    );
+    for r in stats.rules.iter().take(shown) {
+        let overlaps: Vec<String> = r
+            .overlaps
+            .iter()
+            .map(|o| {
+                format!(
+                    "{}{}×{}",
+                    if o.conflict { "!" } else { "" },
+                    o.rule,
+                    o.records
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "{:<40} {:>6} {:>6.1}% {:>7} {:>9} {:>7} {:>6} {:>6}  {}",
+            r.id,
+            r.fired,
+            r.coverage * 100.0,
+            r.decided,
+            r.decided_wrong,
+            r.correct,
+            r.incorrect,
+            r.accuracy.map_or("-".into(), |a| format!("{a:.2}")),
+            overlaps.join(" ")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nwho decides each route (records given the route, wrong among them)"
+    );
+    for route in &stats.routes {
+        let _ = writeln!(
+            s,
+            "{}: {} records, {} wrong{}",
+            route.route,
+            route.decided,
+            route.wrong,
+            if route.without_rule > 0 {
+                format!(
+                    "; {} without a rule (history, fallback, vote)",
+                    route.without_rule
+                )
+            } else {
+                String::new()
+            }
+        );
+        for d in route.rules.iter().take(8) {
+            let _ = writeln!(s, "  {:<40} {:>5} {:>5} wrong", d.rule, d.records, d.wrong);
+        }
+        if route.rules.len() > 8 {
+            let _ = writeln!(s, "  … {} more rules", route.rules.len() - 8);
+        }
+    }
+    s
+}
+
+fn diff(
+    base: &str,
+    rules: &Path,
+    corpus: &[PathBuf],
+    gates: &[fenliu::maintain::MaxDrop],
+    format: Format,
+) -> Result<ExitCode> {
+    use fenliu::maintain::{resolve_base, SetRef};
+    let base_rules = resolve_base(base, rules).map_err(anyhow::Error::msg)?;
+    let old = classifier(&base_rules.dir)
+        .with_context(|| format!("the base rule set `{}`", base_rules.source))?;
+    let new = classifier(rules)?;
+    let (records, old_eval) = run_corpus(&old, corpus)?;
+    let (_, new_eval) = evaluate_again(&new, &records);
+    let side = |c: &Classifier, source: String| SetRef {
+        version: c.rules().version.clone(),
+        digest: c.rules().digest.clone(),
+        source,
+    };
+    let report = fenliu::maintain::diff(
+        (&old_eval, side(&old, base_rules.source.clone())),
+        (&new_eval, side(&new, rules.display().to_string())),
+        &records,
+        gates,
+    );
+    let out = if format == Format::Json {
+        serde_json::to_string_pretty(&report)? + "\n"
+    } else {
+        fenliu::maintain::diff::render_human(&report)
+    };
+    write_stdout(out.as_bytes())?;
+    if !report.passed {
+        eprintln!("release gate FAILED: a metric dropped more than --max-drop allows");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A second replay of records already read.
+fn evaluate_again(
+    c: &Classifier,
+    records: &[fenliu::eval::Record],
+) -> ((), fenliu::eval::Evaluation) {
+    ((), evaluate(c, records, Vec::new(), |_| {}))
+}
+
+fn schema(out: &Path, check: bool) -> Result<ExitCode> {
+    let files = fenliu::maintain::schemas();
+    if check {
+        let mut stale = Vec::new();
+        for f in &files {
+            let path = out.join(f.name);
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(f.json.as_str()) {
+                stale.push(path.display().to_string());
+            }
+        }
+        if stale.is_empty() {
+            println!(
+                "{} schemas in {} are up to date",
+                files.len(),
+                out.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!(
+            "out of date (run `fenliu schema --out {}`): {}",
+            out.display(),
+            stale.join(", ")
+        );
+        return Ok(ExitCode::from(1));
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create `{}`", out.display()))?;
+    for f in &files {
+        let path = out.join(f.name);
+        std::fs::write(&path, &f.json)
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+        println!("{} (for {})", path.display(), f.applies_to);
+    }
     Ok(ExitCode::SUCCESS)
 }

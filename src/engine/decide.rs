@@ -173,6 +173,9 @@ pub(crate) fn decide(
             (category, policy.repeat.handoff.clone(), None, s)
         }
     };
+    let deciding_rule = b
+        .fired
+        .map(|fi| rules.rules[analysis.fired[fi].rule].id.clone());
     let (appeal_type, appeal_type_rule) = appeal_type(rules, analysis, route, rule_type);
     Decision {
         id,
@@ -189,6 +192,7 @@ pub(crate) fn decide(
             repeat,
             knowledge: Vec::new(),
             vote: None,
+            deciding_rule,
             decided_by: sentence,
         },
     }
@@ -242,6 +246,7 @@ fn fallback(
             repeat,
             knowledge: Vec::new(),
             vote: None,
+            deciding_rule: None,
             decided_by: sentence,
         },
     }

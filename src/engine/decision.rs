@@ -47,6 +47,10 @@ pub struct Explanation {
     /// When no rule fired: what the most similar typical cases proposed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vote: Option<crate::knowledge::Vote>,
+    /// The id of the rule that gave the route, when a rule did (not
+    /// history, the fallback or a vote).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deciding_rule: Option<String>,
     /// One readable sentence.
     pub decided_by: String,
 }

@@ -10,7 +10,7 @@ use crate::rules::yaml::{self, Locator};
 use crate::rules::{LoadError, Problem, Route};
 
 /// One entry.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     pub id: String,

@@ -278,6 +278,7 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
         needs_tokens,
         regex_only,
         regex_only_set,
+        lints: raw.manifest.lints.clone().unwrap_or_default(),
     })
 }
 

@@ -368,6 +368,11 @@ fn apply_overlay(mut base: RawRuleSet, layer: LayerParts, dir: &Path) -> RawRule
         changelog: layer.manifest.changelog.clone(),
         reroute: base.reroutes.clone(),
         disable: layer.manifest.disable.clone(),
+        lints: layer
+            .manifest
+            .lints
+            .clone()
+            .or_else(|| base.manifest.lints.clone()),
     };
     base.dir = dir.to_path_buf();
     base

@@ -266,6 +266,8 @@ pub struct RuleSet {
     pub(crate) regex_only_set: RegexSet,
     /// Some rule matches on token boundaries.
     pub(crate) needs_tokens: bool,
+    /// Lint settings of the manifest, as written (`fenliu check` reads them).
+    pub lints: super::raw::RawLints,
 }
 
 impl RuleSet {

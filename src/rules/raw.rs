@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 /// `fenliu.yaml`: the manifest at the root of a rule set.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawManifest {
     /// The rule-set version, e.g. `2026.11.1`; shown in every decision.
@@ -28,10 +28,40 @@ pub struct RawManifest {
     /// Overlay only: base rules switched off by id.
     #[serde(default)]
     pub disable: Vec<String>,
+    /// `fenliu check` lint settings: lints switched off, thresholds.
+    #[serde(default)]
+    pub lints: Option<RawLints>,
+}
+
+/// Lint settings in the manifest. `fenliu check` validates them.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLints {
+    /// Lints switched off, for the whole rule set or for some rules.
+    #[serde(default)]
+    pub allow: Vec<RawAllow>,
+    /// `broad-keyword` warns about a keyword found in more than this share
+    /// of the corpus records (default 0.1).
+    #[serde(default)]
+    pub broad_share: Option<f64>,
+}
+
+/// One lint switched off.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAllow {
+    /// A lint code (`FL003`) or name (`silent-rule`).
+    pub lint: String,
+    /// Rule ids, or prefixes ending in `*`; every rule when empty.
+    #[serde(default)]
+    pub rules: Vec<String>,
+    /// Why it is switched off, for the next maintainer.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// One changelog entry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawChange {
     pub version: String,
@@ -41,12 +71,13 @@ pub struct RawChange {
 }
 
 /// An overlay's move of a category to another route.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawReroute {
     /// The category as the base rules give it.
     pub category: String,
     /// The route it goes to in this jurisdiction.
+    #[schemars(with = "crate::rules::Route")]
     pub route: String,
     /// The hand-off target there, replacing the rules' own.
     #[serde(default)]
@@ -54,10 +85,11 @@ pub struct RawReroute {
 }
 
 /// `policy.yaml`: precedence, thresholds and cue lists.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPolicy {
     /// Routes from the one that wins to the one that loses.
+    #[schemars(with = "Vec<crate::rules::Route>")]
     pub precedence: Vec<String>,
     /// Rules at or above this priority decide by precedence; weaker ones only
     /// decide when nothing decisive fired.
@@ -85,7 +117,7 @@ pub struct RawPolicy {
 }
 
 /// Repeat and burst thresholds.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRepeat {
     /// The current appeal is a repeat when at least this many earlier
@@ -122,7 +154,7 @@ fn default_min_shared() -> usize {
 }
 
 /// The fallback when no rule fires.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFallback {
     /// Words that signal danger in an unclear appeal (疑警从有).
@@ -140,10 +172,11 @@ pub struct RawFallback {
 }
 
 /// A family of cues (NegEx / ConText style).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCue {
     /// `negated`, `hypothetical` or `past`.
+    #[schemars(extend("enum" = ["negated", "hypothetical", "past"]))]
     pub kind: String,
     /// Cues whose scope runs forward from the cue.
     #[serde(default)]
@@ -165,7 +198,9 @@ pub struct RawCue {
     pub routes: Vec<String>,
 }
 
-/// A rule file under `routes/`, or `appeal-types.yaml`.
+/// A rule file under `routes/`, or `appeal-types.yaml`. Rules stay YAML
+/// values until each is located and read on its own (`schema` describes
+/// the two shapes for editors).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRuleFile {
@@ -176,12 +211,13 @@ pub struct RawRuleFile {
 }
 
 /// One route rule.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
     /// Unique id, `route.topic.detail` by convention.
     pub id: String,
     /// One of the five route ids.
+    #[schemars(with = "crate::rules::Route")]
     pub route: String,
     pub category: String,
     /// The appeal type this rule suggests (咨询 / 求助 / 投诉 / 举报 / 建议).
@@ -191,6 +227,7 @@ pub struct RawRule {
     #[serde(default)]
     pub handoff: Option<String>,
     /// 1..=100; higher wins inside a route and decides across routes.
+    #[schemars(range(min = 1, max = 100))]
     pub priority: u8,
     pub description: String,
     /// What must be present.
@@ -211,11 +248,12 @@ pub struct RawRule {
 }
 
 /// One appeal-type cue rule (`appeal-types.yaml`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTypeRule {
     pub id: String,
     pub appeal_type: String,
+    #[schemars(range(min = 1, max = 100))]
     pub priority: u8,
     #[serde(default)]
     pub description: Option<String>,
@@ -227,7 +265,7 @@ pub struct RawTypeRule {
 }
 
 /// Conditions: every one that is given must hold.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCondition {
     /// At least one of these keywords.
@@ -257,7 +295,7 @@ pub struct RawCondition {
 }
 
 /// Conditions that stop a rule.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawUnless {
     #[serde(default)]
@@ -271,7 +309,7 @@ pub struct RawUnless {
 }
 
 /// Texts a rule must and must not fire on; `check` runs them.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExamples {
     #[serde(default, rename = "match")]

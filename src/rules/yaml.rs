@@ -64,7 +64,11 @@ impl<'a> Locator<'a> {
             .position(|l| {
                 let t = l.trim_start().trim_start_matches("- ").trim_start();
                 t.strip_prefix("id:")
-                    .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\'') == id)
+                    .map(|v| {
+                        // `id: x # comment`: the comment is not the id.
+                        let v = v.split(" #").next().unwrap_or(v);
+                        v.trim().trim_matches(|c| c == '"' || c == '\'') == id
+                    })
                     .unwrap_or(false)
             })
             .map(|i| i + 1)

@@ -1,0 +1,629 @@
+//! Lints: rule-set smells with stable codes. Some need only the rule set
+//! (short keywords, a regex that is a keyword list, a rule without
+//! examples, one keyword in two routes at one priority); some need a corpus
+//! run (silent rules, shadowed rules, keywords found nearly everywhere).
+//!
+//! A maintainer silences a lint for the whole rule set or some rules in
+//! `fenliu.yaml` (`lints: allow: [{lint, rules, reason}]`), or on one rule
+//! with a comment inside or just above it: `# fenliu: allow(silent-rule)`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use regex_syntax::hir::{Class, Hir, HirKind};
+use serde::Serialize;
+
+use super::stats::CorpusStats;
+use crate::rules::{Problem, Rule, RuleSet, Use};
+
+/// A lint: its stable code, its name and what fixes it.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Lint {
+    pub code: &'static str,
+    pub name: &'static str,
+    /// It reads a corpus run (`fenliu check --corpus`).
+    pub needs_corpus: bool,
+    pub summary: &'static str,
+    pub fix: &'static str,
+}
+
+pub const CROSS_ROUTE_KEYWORD: Lint = Lint {
+    code: "FL001",
+    name: "cross-route-keyword",
+    needs_corpus: false,
+    summary: "the same keyword alone makes rules of different routes fire at the same priority",
+    fix: "drop the keyword from the rule whose route it does not mean, or narrow one rule with `unless` or `all` + `within`; as it is, route precedence alone decides",
+};
+pub const SHADOWED_RULE: Lint = Lint {
+    code: "FL002",
+    name: "shadowed-rule",
+    needs_corpus: true,
+    summary: "a rule that fires on the corpus but never decides: a stronger rule always wins",
+    fix: "raise its priority if it should win, merge its keywords into the rule that wins, or delete it",
+};
+pub const SILENT_RULE: Lint = Lint {
+    code: "FL003",
+    name: "silent-rule",
+    needs_corpus: true,
+    summary: "a rule that fires on no record of the corpus",
+    fix: "add corpus records for what it covers, or widen its keywords to how callers word it; delete it if nothing needs it",
+};
+pub const SHORT_KEYWORD: Lint = Lint {
+    code: "FL004",
+    name: "short-keyword",
+    needs_corpus: false,
+    summary: "a one-character keyword: it matches inside many unrelated words",
+    fix: "use a word of two characters or more, or keep the character in an `all` group with `within` or `same_clause`",
+};
+pub const BROAD_KEYWORD: Lint = Lint {
+    code: "FL005",
+    name: "broad-keyword",
+    needs_corpus: true,
+    summary: "a keyword that alone makes a rule fire, found in more than the allowed share of corpus records",
+    fix: "replace it with longer, more specific words, or require a second keyword with `all`",
+};
+pub const REGEX_AS_KEYWORDS: Lint = Lint {
+    code: "FL006",
+    name: "regex-as-keywords",
+    needs_corpus: false,
+    summary: "a regex that matches only a fixed list of words",
+    fix: "write the words as an `any` list: keywords share one automaton pass and get scopes and token matching, a regex runs on its own",
+};
+pub const NO_EXAMPLES: Lint = Lint {
+    code: "FL007",
+    name: "no-examples",
+    needs_corpus: false,
+    summary: "a rule without `examples.match` texts",
+    fix: "add texts it must fire on (and `no_match` texts it must not): `fenliu check` runs them on every change",
+};
+
+/// Every lint, by code.
+pub const LINTS: [Lint; 7] = [
+    CROSS_ROUTE_KEYWORD,
+    SHADOWED_RULE,
+    SILENT_RULE,
+    SHORT_KEYWORD,
+    BROAD_KEYWORD,
+    REGEX_AS_KEYWORDS,
+    NO_EXAMPLES,
+];
+
+/// The share of records above which a keyword is broad, unless the
+/// manifest says otherwise.
+pub const DEFAULT_BROAD_SHARE: f64 = 0.1;
+
+/// A lint by code or name.
+pub fn lint_named(s: &str) -> Option<Lint> {
+    LINTS
+        .into_iter()
+        .find(|l| l.code.eq_ignore_ascii_case(s) || l.name == s)
+}
+
+/// One warning.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Finding {
+    pub code: &'static str,
+    pub lint: &'static str,
+    pub rule: String,
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub message: String,
+    pub fix: &'static str,
+}
+
+/// What a corpus run contributes to the lints.
+pub struct CorpusEvidence<'a> {
+    pub stats: &'a CorpusStats,
+    /// Records per keyword (see [`super::keyword_records`]).
+    pub keyword_records: &'a BTreeMap<String, usize>,
+}
+
+/// The lints of a rule set.
+#[derive(Debug, Clone, Serialize)]
+pub struct LintReport {
+    /// Warnings not silenced, by file and line.
+    pub findings: Vec<Finding>,
+    /// Warnings silenced by the manifest or a comment.
+    pub silenced: usize,
+    /// Records of the corpus the corpus lints ran on; `None`: they did not run.
+    pub corpus_records: Option<usize>,
+    /// Lint settings that are wrong (an unknown lint name): errors.
+    pub problems: Vec<Problem>,
+}
+
+/// Runs every lint over `set` (the corpus lints only with a corpus run).
+pub fn lint(set: &RuleSet, corpus: Option<&CorpusEvidence<'_>>) -> LintReport {
+    let mut problems = Vec::new();
+    let allow = Allowances::read(set, &mut problems);
+    let mut all = Vec::new();
+    cross_route_keywords(set, &mut all);
+    for (i, rule) in set.rules.iter().enumerate() {
+        short_keywords(set, i, rule, &mut all);
+        regex_as_keywords(rule, &mut all);
+        if rule.examples.matches.is_empty() {
+            all.push(finding(
+                NO_EXAMPLES,
+                rule,
+                "has no `examples.match`: nothing shows what it is meant to catch".into(),
+            ));
+        }
+    }
+    if let Some(c) = corpus {
+        corpus_lints(set, c, &mut all);
+    }
+    let before = all.len();
+    // A cross-route finding is silenced by either rule of the pair: the
+    // other rule's id is its `also` part.
+    all.retain(|f| {
+        let other = (f.code == CROSS_ROUTE_KEYWORD.code)
+            .then(|| f.message.split('`').nth(1))
+            .flatten();
+        !allow.allows(f.code, &f.rule) && !other.is_some_and(|o| allow.allows(f.code, o))
+    });
+    let silenced = before - all.len();
+    all.sort_by(|a, b| {
+        (&a.file, a.line, a.code, &a.rule, &a.message)
+            .cmp(&(&b.file, b.line, b.code, &b.rule, &b.message))
+    });
+    LintReport {
+        findings: all,
+        silenced,
+        corpus_records: corpus.map(|c| c.stats.records),
+        problems,
+    }
+}
+
+fn finding(lint: Lint, rule: &Rule, message: String) -> Finding {
+    Finding {
+        code: lint.code,
+        lint: lint.name,
+        rule: rule.id.clone(),
+        file: rule.file.clone(),
+        line: rule.line,
+        message,
+        fix: lint.fix,
+    }
+}
+
+fn quoted(words: &[&str]) -> String {
+    words
+        .iter()
+        .map(|w| format!("「{w}」"))
+        .collect::<Vec<_>>()
+        .join("")
+}
+
+/// The keywords that alone make rule `i` fire: its `any` list when it has
+/// no other condition, or its one `all` group when that is all it has.
+/// (Conditions are ANDed: a keyword beside other conditions is not enough.)
+fn sufficient_keywords(set: &RuleSet, i: usize) -> Vec<&str> {
+    let c = &set.rules[i].cond;
+    if !c.regex.is_empty() || c.groups > 1 || (c.has_any && c.groups > 0) {
+        return Vec::new();
+    }
+    set.uses
+        .iter()
+        .enumerate()
+        .filter(|(_, uses)| {
+            uses.iter().any(|u| match *u {
+                Use::Any(r) | Use::Group(r, _) => r as usize == i,
+                _ => false,
+            })
+        })
+        .map(|(p, _)| set.patterns[p].as_str())
+        .collect()
+}
+
+fn cross_route_keywords(set: &RuleSet, out: &mut Vec<Finding>) {
+    let mut by_keyword: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, rule) in set.rules.iter().enumerate() {
+        if rule.route().is_none() {
+            continue;
+        }
+        for kw in sufficient_keywords(set, i) {
+            by_keyword.entry(kw).or_default().push(i);
+        }
+    }
+    let mut pairs: BTreeMap<(usize, usize), Vec<&str>> = BTreeMap::new();
+    for (kw, rules) in &by_keyword {
+        for (n, &a) in rules.iter().enumerate() {
+            for &b in &rules[n + 1..] {
+                let (ra, rb) = (&set.rules[a], &set.rules[b]);
+                if ra.route() != rb.route() && ra.priority == rb.priority {
+                    pairs.entry((a.min(b), a.max(b))).or_default().push(kw);
+                }
+            }
+        }
+    }
+    for ((a, b), words) in pairs {
+        let (ra, rb) = (&set.rules[a], &set.rules[b]);
+        out.push(finding(
+            CROSS_ROUTE_KEYWORD,
+            rb,
+            format!(
+                "shares {} with `{}` ({}, priority {}): both give a different route at the same priority",
+                quoted(&words),
+                ra.id,
+                ra.route().map_or("", |r| r.as_str()),
+                ra.priority
+            ),
+        ));
+    }
+}
+
+fn short_keywords(set: &RuleSet, i: usize, rule: &Rule, out: &mut Vec<Finding>) {
+    // A character in an `all` group held close to the others is the fix,
+    // not the smell.
+    let near = rule.cond.within.is_some() || rule.cond.same_clause;
+    let short: Vec<&str> = set
+        .uses
+        .iter()
+        .enumerate()
+        .filter(|(p, uses)| {
+            set.patterns[*p].chars().count() == 1
+                && uses.iter().any(|u| match *u {
+                    Use::Any(r) => r as usize == i,
+                    Use::Group(r, _) => r as usize == i && !near,
+                    _ => false,
+                })
+        })
+        .map(|(p, _)| set.patterns[p].as_str())
+        .collect();
+    if !short.is_empty() {
+        out.push(finding(
+            SHORT_KEYWORD,
+            rule,
+            format!("one-character keyword(s) {}", quoted(&short)),
+        ));
+    }
+}
+
+/// At most this many words make a regex a keyword list worth rewriting.
+const MAX_LITERALS: usize = 64;
+
+fn regex_as_keywords(rule: &Rule, out: &mut Vec<Finding>) {
+    // Only when every regex of the rule is a word list: the regexes are
+    // alternatives, so one literal regex beside a real one cannot move to a
+    // keyword list (conditions are ANDed) without splitting the rule.
+    let mut words = Vec::new();
+    for re in &rule.cond.regex {
+        let Ok(hir) = regex_syntax::Parser::new().parse(re.as_str()) else {
+            return;
+        };
+        match literals(&hir) {
+            Some(w) if !w.is_empty() => words.extend(w),
+            _ => return,
+        }
+    }
+    if words.is_empty() {
+        return;
+    }
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let as_list = if rule.cond.has_any || rule.cond.groups > 0 {
+        "an `all` group"
+    } else {
+        "an `any` list"
+    };
+    out.push(finding(
+        REGEX_AS_KEYWORDS,
+        rule,
+        format!(
+            "its regexes match only the words {}: write them as {as_list}",
+            quoted(&words)
+        ),
+    ));
+}
+
+/// The finite list of non-empty strings `hir` matches, if it is one.
+fn literals(hir: &Hir) -> Option<Vec<String>> {
+    let out = match hir.kind() {
+        HirKind::Literal(l) => vec![String::from_utf8(l.0.to_vec()).ok()?],
+        HirKind::Capture(c) => literals(&c.sub)?,
+        HirKind::Class(Class::Unicode(c)) => {
+            let mut chars = Vec::new();
+            for r in c.iter() {
+                for ch in r.start()..=r.end() {
+                    chars.push(ch.to_string());
+                    if chars.len() > 8 {
+                        return None;
+                    }
+                }
+            }
+            chars
+        }
+        HirKind::Alternation(subs) => {
+            let mut out = Vec::new();
+            for s in subs {
+                out.extend(literals(s)?);
+            }
+            out
+        }
+        HirKind::Concat(subs) => {
+            let mut out = vec![String::new()];
+            for s in subs {
+                let tails = literals(s)?;
+                out = out
+                    .iter()
+                    .flat_map(|h| tails.iter().map(move |t| format!("{h}{t}")))
+                    .collect();
+                if out.len() > MAX_LITERALS {
+                    return None;
+                }
+            }
+            out
+        }
+        _ => return None,
+    };
+    (out.len() <= MAX_LITERALS && out.iter().all(|w| !w.is_empty())).then_some(out)
+}
+
+fn corpus_lints(set: &RuleSet, c: &CorpusEvidence<'_>, out: &mut Vec<Finding>) {
+    let records = c.stats.records;
+    for (i, rule) in set.rules.iter().enumerate() {
+        let Some(s) = c.stats.rule(&rule.id) else {
+            continue;
+        };
+        if s.fired == 0 && s.discounted == 0 {
+            out.push(finding(
+                SILENT_RULE,
+                rule,
+                format!("fires on none of the {records} corpus records"),
+            ));
+        } else if s.fired > 0 && s.decided == 0 {
+            let winners: Vec<String> = s
+                .lost_to
+                .iter()
+                .map(|d| format!("`{}` ({} records)", d.rule, d.records))
+                .collect();
+            let winners = if winners.is_empty() {
+                "history or the knowledge base".to_string()
+            } else {
+                winners.join(", ")
+            };
+            out.push(finding(
+                SHADOWED_RULE,
+                rule,
+                format!(
+                    "fires on {} corpus record(s) but decides none of them: {winners} decided instead",
+                    s.fired
+                ),
+            ));
+        }
+        if rule.route().is_none() || records == 0 {
+            continue;
+        }
+        let share = set.lints.broad_share.unwrap_or(DEFAULT_BROAD_SHARE);
+        let broad: Vec<String> = sufficient_keywords(set, i)
+            .into_iter()
+            .filter_map(|k| {
+                let n = c.keyword_records.get(k).copied()?;
+                (n as f64 / records as f64 > share)
+                    .then(|| format!("「{k}」 in {n} of {records} records"))
+            })
+            .collect();
+        if !broad.is_empty() {
+            out.push(finding(
+                BROAD_KEYWORD,
+                rule,
+                format!(
+                    "keyword(s) found in more than {:.0}% of the corpus: {}",
+                    share * 100.0,
+                    broad.join(", ")
+                ),
+            ));
+        }
+    }
+}
+
+/// The lints switched off by the manifest and by comments.
+struct Allowances {
+    /// (code, rule pattern); pattern `*` is every rule.
+    manifest: Vec<(&'static str, String)>,
+    /// Rule id -> codes allowed by a comment on it.
+    comments: HashMap<String, Vec<&'static str>>,
+}
+
+impl Allowances {
+    fn read(set: &RuleSet, problems: &mut Vec<Problem>) -> Allowances {
+        let manifest_file = set.dir.join("fenliu.yaml");
+        let mut manifest = Vec::new();
+        for a in &set.lints.allow {
+            match lint_named(&a.lint) {
+                Some(l) if a.rules.is_empty() => manifest.push((l.code, "*".to_string())),
+                Some(l) => manifest.extend(a.rules.iter().map(|r| (l.code, r.clone()))),
+                None => problems
+                    .push(Problem::new(&manifest_file, unknown_lint(&a.lint)).field("lints.allow")),
+            }
+        }
+        if let Some(s) = set.lints.broad_share {
+            if !(0.0..=1.0).contains(&s) || s.is_nan() {
+                problems.push(
+                    Problem::new(
+                        &manifest_file,
+                        format!("`broad_share` must be a share between 0 and 1, not {s}"),
+                    )
+                    .field("lints.broad_share"),
+                );
+            }
+        }
+        let mut comments: HashMap<String, Vec<&'static str>> = HashMap::new();
+        let mut files: HashMap<&Path, Option<Vec<String>>> = HashMap::new();
+        for rule in &set.rules {
+            let Some(line) = rule.line else { continue };
+            let lines = files.entry(rule.file.as_path()).or_insert_with(|| {
+                std::fs::read_to_string(&rule.file)
+                    .ok()
+                    .map(|t| t.lines().map(str::to_string).collect())
+            });
+            let Some(lines) = lines else { continue };
+            for (n, text) in rule_block(lines, line) {
+                for name in allowed_in_comment(text) {
+                    match lint_named(name) {
+                        Some(l) => comments.entry(rule.id.clone()).or_default().push(l.code),
+                        None => problems.push(
+                            Problem::new(&rule.file, unknown_lint(name))
+                                .at(Some(n), None)
+                                .rule(&rule.id),
+                        ),
+                    }
+                }
+            }
+        }
+        Allowances { manifest, comments }
+    }
+
+    fn allows(&self, code: &str, rule: &str) -> bool {
+        self.comments
+            .get(rule)
+            .is_some_and(|codes| codes.contains(&code))
+            || self.manifest.iter().any(|(c, pat)| {
+                *c == code
+                    && (pat == "*"
+                        || pat == rule
+                        || pat
+                            .strip_suffix('*')
+                            .is_some_and(|prefix| rule.starts_with(prefix)))
+            })
+    }
+}
+
+fn unknown_lint(name: &str) -> String {
+    let known: Vec<String> = LINTS
+        .iter()
+        .map(|l| format!("{} {}", l.code, l.name))
+        .collect();
+    format!("unknown lint `{name}`; the lints are {}", known.join(", "))
+}
+
+/// The lines of a rule: the comment lines right above its `id:` line, and
+/// every line after it up to the next rule and the comments right above
+/// that one (1-based numbers).
+fn rule_block(lines: &[String], id_line: usize) -> Vec<(usize, &str)> {
+    let is_comment = |n: usize| lines[n].trim_start().starts_with('#');
+    let start = id_line.saturating_sub(1).min(lines.len());
+    let mut above = start;
+    while above > 0 && is_comment(above - 1) {
+        above -= 1;
+    }
+    let mut end = (start + 1..lines.len())
+        .find(|&n| {
+            let t = lines[n].trim_start();
+            t.starts_with("- ") && t[2..].trim_start().starts_with("id:")
+        })
+        .unwrap_or(lines.len());
+    if end < lines.len() {
+        while end > start + 1 && is_comment(end - 1) {
+            end -= 1;
+        }
+    }
+    (above..end.max(start))
+        .map(|n| (n + 1, lines[n].as_str()))
+        .collect()
+}
+
+/// The lint names in a `# fenliu: allow(a, b)` comment of a line.
+fn allowed_in_comment(line: &str) -> Vec<&str> {
+    let Some(hash) = line.find('#') else {
+        return Vec::new();
+    };
+    let comment = line[hash + 1..].trim_start();
+    let Some(rest) = comment
+        .strip_prefix("fenliu:")
+        .map(str::trim_start)
+        .and_then(|r| r.strip_prefix("allow"))
+    else {
+        return Vec::new();
+    };
+    let rest = rest.trim_start();
+    let list = match rest.strip_prefix('(') {
+        Some(r) => r.split(')').next().unwrap_or(""),
+        None => rest.split_whitespace().next().unwrap_or(""),
+    };
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The report `fenliu check` prints: one block per warning with its place
+/// and its fix.
+pub fn render_human(report: &LintReport) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    for f in &report.findings {
+        let place = match f.line {
+            Some(l) => format!("{}:{l}", f.file.display()),
+            None => f.file.display().to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "warning[{} {}]: {place}: rule `{}` {}",
+            f.code, f.lint, f.rule, f.message
+        );
+        let _ = writeln!(s, "  fix: {}", f.fix);
+        let _ = writeln!(
+            s,
+            "  silence: `# fenliu: allow({})` on the rule, or `lints: allow:` in fenliu.yaml",
+            f.lint
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finite_regexes_are_keyword_lists() {
+        let cases: &[(&str, Option<&[&str]>)] = &[
+            ("着火", Some(&["着火"])),
+            ("(着火|起火)了", Some(&["着火了", "起火了"])),
+            ("[着起]火", Some(&["着火", "起火"])),
+            ("着.{0,3}火", None),
+            (r"1\d{10}", None),
+            ("^报警", None),
+            ("(着火)?", None),
+        ];
+        for (re, want) in cases {
+            let hir = regex_syntax::Parser::new().parse(re).unwrap();
+            let got = literals(&hir);
+            let want = want.map(|w| w.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+            assert_eq!(got, want, "{re}");
+        }
+    }
+
+    #[test]
+    fn allow_comments_name_lints() {
+        assert_eq!(
+            allowed_in_comment("  # fenliu: allow(silent-rule, FL004)"),
+            vec!["silent-rule", "FL004"]
+        );
+        assert_eq!(
+            allowed_in_comment("any: [x] # fenliu: allow short-keyword"),
+            vec!["short-keyword"]
+        );
+        assert!(allowed_in_comment("# allow silent-rule").is_empty());
+        assert!(allowed_in_comment("id: x").is_empty());
+    }
+
+    #[test]
+    fn a_rule_block_ends_at_the_next_rule() {
+        let lines: Vec<String> = [
+            "rules:",
+            "  # fenliu: allow(no-examples)",
+            "  - id: a",
+            "    route: police",
+            "  # fenliu: allow(silent-rule)",
+            "  - id: b",
+            "    route: police",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let a: Vec<usize> = rule_block(&lines, 3).iter().map(|(n, _)| *n).collect();
+        assert_eq!(a, vec![2, 3, 4]);
+        let b: Vec<usize> = rule_block(&lines, 6).iter().map(|(n, _)| *n).collect();
+        assert_eq!(b, vec![5, 6, 7]);
+    }
+}

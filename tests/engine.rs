@@ -278,3 +278,56 @@ fn regex_only_rules_run_behind_their_literal() {
     assert!(span.text.starts_with("瓊Ａ12345"), "{}", span.text);
     assert_eq!(minimal().classify_text("车牌补办").route, Route::NonPolice);
 }
+
+/// A regex runs only when the automaton found each part it requires; an
+/// `unless` regex that is only words is searched as keywords. Both must
+/// change nothing about what fires: (text, fires).
+#[test]
+fn gated_regexes_fire_exactly_as_the_regex_says() {
+    let (_tmp, rules) = common::minimal_copy();
+    std::fs::write(
+        rules.join("routes/gated.yaml"),
+        r#"rules:
+  - id: emergency.fell-in
+    route: emergency
+    category: drowning
+    handoff: "119"
+    priority: 91
+    description: a person fell into water
+    when:
+      regex: ['(人|孩子|老人)[^，。]{0,6}(掉|落)(进|到)了?[^，。]{0,6}(河|水塘)']
+    unless:
+      regex: ['担心|手机|钥匙']
+      scope: clause
+    examples:
+      match: [有个孩子掉进河里了]
+      no_match: [孩子的手机掉进河里了]
+"#,
+    )
+    .unwrap();
+    let set = fenliu::rules::load_rule_set(&rules).unwrap();
+    let c = fenliu::engine::Classifier::new(std::sync::Arc::new(set));
+    let cases: &[(&str, bool)] = &[
+        ("有个孩子掉进河里了，快来", true),
+        ("老人刚才落到水塘里", true),
+        ("一个人 掉~进 了河", true),
+        ("有個孩子掉進河裡了", true),
+        // Every part present, but not in the regex's order or reach.
+        ("河边有人说东西掉进去了", false),
+        ("孩子掉进沟里，不是河", false),
+        ("掉进河里的是孩子", false),
+        // The `unless` words, in the hit's clause or another one.
+        ("孩子的手机掉进河里了", false),
+        ("我担心孩子掉进河里", false),
+        ("钥匙丢了。孩子掉进河里了", true),
+    ];
+    for (text, fires) in cases {
+        let d = c.classify_text(text);
+        let fired = d
+            .explanation
+            .hits
+            .iter()
+            .any(|h| h.rule == "emergency.fell-in" && h.counted);
+        assert_eq!(fired, *fires, "{text}: {}", d.explanation.decided_by);
+    }
+}

@@ -288,20 +288,28 @@ fn appeal_type(
 /// The original text with its character offsets, for cutting spans.
 struct Original<'a> {
     text: &'a str,
-    /// Byte offset of every character, and one past the end.
-    bytes: Vec<usize>,
+    /// Byte offset of every character, and one past the end: made the
+    /// first time a span is asked for (an appeal without hits needs none).
+    bytes: std::cell::OnceCell<Vec<usize>>,
 }
 
 impl<'a> Original<'a> {
     fn new(text: &'a str) -> Original<'a> {
-        let mut bytes: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
-        bytes.push(text.len());
-        Original { text, bytes }
+        Original {
+            text,
+            bytes: std::cell::OnceCell::new(),
+        }
     }
 
     fn span(&self, analysis: &Analysis, s: CharSpan) -> Span {
         let (start, end) = analysis.norm.to_original(s.start, s.end);
-        let b = |c: usize| self.bytes.get(c).copied().unwrap_or(self.text.len());
+        let bytes = self.bytes.get_or_init(|| {
+            let mut bytes = Vec::with_capacity(self.text.len() / 2 + 1);
+            bytes.extend(self.text.char_indices().map(|(b, _)| b));
+            bytes.push(self.text.len());
+            bytes
+        });
+        let b = |c: usize| bytes.get(c).copied().unwrap_or(self.text.len());
         Span {
             start,
             end,

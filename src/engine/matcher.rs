@@ -140,11 +140,14 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
         boundary[t.end] = true;
     }
 
-    let mut hits: Vec<Hit> = Vec::new();
-    let mut cue_hits: Vec<(u16, CueRole, CharSpan)> = Vec::new();
+    // Sized for a typical appeal: growing them showed in profiles.
+    let mut hits: Vec<Hit> = Vec::with_capacity(64);
+    let mut cue_hits: Vec<(u16, CueRole, CharSpan)> = Vec::with_capacity(32);
     let mut danger = Vec::new();
     let mut new_fact = false;
-    let mut gated: Vec<usize> = Vec::new();
+    // Required parts of gated regexes found, as a bit mask per regex.
+    let mut parts = vec![0u8; rules.gated_regexes.len()];
+    let mut touched: Vec<u32> = Vec::with_capacity(32);
     for m in rules.automaton.find_overlapping_iter(&norm.text) {
         let span = CharSpan {
             start: norm.char_at_byte(m.start()),
@@ -174,14 +177,30 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
                 Use::Cue(c, role) => cue_hits.push((c, role, span)),
                 Use::Danger => danger.push(span),
                 Use::NewFact => new_fact = true,
-                Use::RegexGate(r) => gated.push(r as usize),
+                Use::RegexPart(g, f) => {
+                    let seen = &mut parts[g as usize];
+                    if *seen == 0 {
+                        touched.push(g);
+                    }
+                    *seen |= 1 << f;
+                }
             }
         }
     }
-    let scopes = cue_scopes(rules, &cue_hits, &clauses);
+    let scopes = cue_scopes(rules, &mut cue_hits, &clauses);
 
-    hits.sort_by_key(|h| (h.rule, h.slot, h.span.start));
-    let mut fired = Vec::new();
+    // Regexes whose every required part the automaton found.
+    let mut open: Vec<(u32, u16)> = touched
+        .iter()
+        .map(|&g| rules.gated_regexes[g as usize])
+        .zip(touched.iter().map(|&g| parts[g as usize]))
+        .filter(|&((_, _, all), seen)| seen == all)
+        .map(|((r, k, _), _)| (r, k))
+        .collect();
+    open.sort_unstable();
+
+    hits.sort_unstable_by_key(|h| (h.rule, h.slot, h.span.start, h.span.end));
+    let mut fired = Vec::with_capacity(16);
     let mut i = 0;
     while i < hits.len() {
         let rule = hits[i].rule;
@@ -190,18 +209,27 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
             .position(|h| h.rule != rule)
             .map_or(hits.len(), |p| i + p);
         if !rules.rules[rule as usize].cond.is_regex_only() {
-            if let Some(f) = evaluate(rules, rule as usize, &hits[i..j], &norm, &clauses, &scopes) {
+            let ctx = Context {
+                norm: &norm,
+                clauses: &clauses,
+                scopes: &scopes,
+                open: &open,
+            };
+            if let Some(f) = evaluate(rules, rule as usize, &hits[i..j], &ctx) {
                 fired.push(f);
             }
         }
         i = j;
     }
-    // Regex-only rules: those whose gate literal was found, and the ungated
-    // ones the set says match.
-    gated.sort_unstable();
-    gated.dedup();
+    // Regex-only rules: those with an open regex, and those the set of
+    // ungated ones says match.
+    let mut regex_rules: Vec<usize> = open
+        .iter()
+        .map(|&(r, _)| r as usize)
+        .filter(|&r| rules.rules[r].cond.is_regex_only())
+        .collect();
     if !rules.regex_only.is_empty() {
-        gated.extend(
+        regex_rules.extend(
             rules
                 .regex_only_set
                 .matches(&norm.text)
@@ -209,11 +237,19 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
                 .map(|k| rules.regex_only[k]),
         );
     }
-    for rule in gated {
+    regex_rules.sort_unstable();
+    regex_rules.dedup();
+    for rule in regex_rules {
         // Unless-hits of a regex-only rule are in `hits` too.
         let from = hits.partition_point(|h| (h.rule as usize) < rule);
         let to = hits.partition_point(|h| (h.rule as usize) <= rule);
-        if let Some(f) = evaluate(rules, rule, &hits[from..to], &norm, &clauses, &scopes) {
+        let ctx = Context {
+            norm: &norm,
+            clauses: &clauses,
+            scopes: &scopes,
+            open: &open,
+        };
+        if let Some(f) = evaluate(rules, rule, &hits[from..to], &ctx) {
             fired.push(f);
         }
     }
@@ -234,50 +270,55 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
 /// cue reaches back the same way. A cue inside a pseudo-cue is no cue.
 fn cue_scopes(
     rules: &RuleSet,
-    cue_hits: &[(u16, CueRole, CharSpan)],
+    cue_hits: &mut [(u16, CueRole, CharSpan)],
     clauses: &Clauses,
 ) -> Vec<Coverage> {
     let mut out = Vec::new();
+    cue_hits.sort_unstable_by_key(|&(c, role, s)| (c, role, s.start, s.end));
+    let sorted = &*cue_hits;
+    let mut ranges = Vec::new();
     for (c, cue) in rules.cues.iter().enumerate() {
-        let of = |role: CueRole| -> Vec<CharSpan> {
-            let mut v: Vec<CharSpan> = cue_hits
-                .iter()
-                .filter(|&&(c2, r2, _)| c2 as usize == c && r2 == role)
-                .map(|&(_, _, s)| s)
-                .collect();
-            v.sort_by_key(|s| (s.start, s.end));
-            v
+        let c = c as u16;
+        // The hits of one role of this cue, by position.
+        let of = |role: CueRole| {
+            let from = sorted.partition_point(|&(c2, r2, _)| (c2, r2) < (c, role));
+            let to = sorted.partition_point(|&(c2, r2, _)| (c2, r2) <= (c, role));
+            &sorted[from..to]
         };
         let pseudo = of(CueRole::Pseudo);
         let terminators = of(CueRole::Terminator);
         let inside_pseudo = |span: CharSpan| {
             // Pseudo-cues are short: look back from the last one starting at
             // or before this cue.
-            let i = pseudo.partition_point(|p| p.start <= span.start);
-            pseudo[..i].iter().rev().take(8).any(|p| p.end >= span.end)
+            let i = pseudo.partition_point(|p| p.2.start <= span.start);
+            pseudo[..i]
+                .iter()
+                .rev()
+                .take(8)
+                .any(|p| p.2.end >= span.end)
         };
-        let mut ranges = Vec::new();
+        ranges.clear();
         for (role, spans) in [
             (CueRole::Preceding, of(CueRole::Preceding)),
             (CueRole::Following, of(CueRole::Following)),
         ] {
-            for span in spans {
+            for &(_, _, span) in spans {
                 if inside_pseudo(span) {
                     continue;
                 }
                 let (cs, ce) = clauses.range(clauses.of(span.start));
                 let (start, end) = if role == CueRole::Preceding {
-                    let i = terminators.partition_point(|t| t.start < span.end);
-                    let mut end = terminators.get(i).map_or(ce, |t| t.start.min(ce));
+                    let i = terminators.partition_point(|t| t.2.start < span.end);
+                    let mut end = terminators.get(i).map_or(ce, |t| t.2.start.min(ce));
                     if let Some(w) = cue.window {
                         end = end.min(span.end + w);
                     }
                     (span.end, end)
                 } else {
-                    let i = terminators.partition_point(|t| t.end <= span.start);
+                    let i = terminators.partition_point(|t| t.2.end <= span.start);
                     let mut start = cs;
                     if let Some(t) = i.checked_sub(1).and_then(|i| terminators.get(i)) {
-                        start = start.max(t.end);
+                        start = start.max(t.2.end);
                     }
                     if let Some(w) = cue.window {
                         start = start.max(span.start.saturating_sub(w));
@@ -294,7 +335,7 @@ fn cue_scopes(
         }
         ranges.sort_unstable();
         let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
-        for (s, e) in ranges {
+        for &(s, e) in &ranges {
             match merged.last_mut() {
                 Some(last) if s <= last.1 => last.1 = last.1.max(e),
                 _ => merged.push((s, e)),
@@ -307,6 +348,23 @@ fn cue_scopes(
         });
     }
     out
+}
+
+/// What a rule's conditions are checked against.
+struct Context<'a> {
+    norm: &'a Normalized,
+    clauses: &'a Clauses,
+    scopes: &'a [Coverage],
+    /// (rule, regex) pairs whose required parts were all found, sorted.
+    open: &'a [(u32, u16)],
+}
+
+impl Context<'_> {
+    /// Whether regex `k` of rule `idx` can match at all.
+    fn may_match(&self, rules: &RuleSet, idx: usize, k: usize) -> bool {
+        rules.rules[idx].cond.regex_parts[k] == 0
+            || self.open.binary_search(&(idx as u32, k as u16)).is_ok()
+    }
 }
 
 /// `routes` is the bit of the rule's route, or 0 for an appeal-type rule:
@@ -331,106 +389,98 @@ fn flags_of(span: CharSpan, routes: u8, scopes: &[Coverage]) -> Flags {
     f
 }
 
-fn evaluate(
-    rules: &RuleSet,
-    idx: usize,
-    hits: &[Hit],
-    norm: &Normalized,
-    clauses: &Clauses,
-    scopes: &[Coverage],
-) -> Option<Fired> {
+/// Checks rule `idx` against its hits (sorted by slot, then position: the
+/// `any` hits first, then each `all` group, then the `unless` hits). Works
+/// on slices of `hits`; the only allocation is the fired rule's spans.
+fn evaluate(rules: &RuleSet, idx: usize, hits: &[Hit], ctx: &Context<'_>) -> Option<Fired> {
+    let (norm, clauses, scopes) = (ctx.norm, ctx.clauses, ctx.scopes);
     let rule = &rules.rules[idx];
     let cond = &rule.cond;
     // Appeal-type rules are discounted only by cues that apply to every route.
     let routes = rule.route().map_or(0, |r| r.bit());
     let usable = |h: &&Hit| !cond.tokens || h.on_tokens;
-    let unless: Vec<CharSpan> = hits
-        .iter()
-        .filter(|h| h.slot == UNLESS)
-        .map(|h| h.span)
-        .collect();
+    let slot = |s: u16| {
+        let from = hits.partition_point(|h| h.slot < s);
+        let to = hits.partition_point(|h| h.slot <= s);
+        &hits[from..to]
+    };
+    let unless = slot(UNLESS);
     if !unless.is_empty() && !rule.unless.clause_scope {
         return None;
     }
-    let mut any: Vec<CharSpan> = hits
-        .iter()
-        .filter(|h| h.slot == 0)
-        .filter(usable)
-        .map(|h| h.span)
-        .collect();
-    let mut groups: Vec<Vec<CharSpan>> = vec![Vec::new(); cond.groups];
-    for h in hits
-        .iter()
-        .filter(|h| h.slot != 0 && h.slot != UNLESS)
-        .filter(usable)
-    {
-        if let Some(g) = groups.get_mut(h.slot as usize - 1) {
-            g.push(h.span);
-        }
+    let candidates = |s: u16| slot(s).iter().filter(usable).take(MAX_CANDIDATES);
+    if cond.has_any && candidates(0).next().is_none() {
+        return None;
     }
-    if (cond.has_any && any.is_empty()) || groups.iter().any(Vec::is_empty) {
+    if (1..=cond.groups as u16).any(|g| candidates(g).next().is_none()) {
         return None;
     }
 
     // Candidate instances: one span per condition, anchored on `any` (or the
     // first group), the nearest hit of each other group within the limits.
-    any.truncate(MAX_CANDIDATES);
-    for g in &mut groups {
-        g.truncate(MAX_CANDIDATES);
-    }
-    let anchors: &[CharSpan] = if cond.has_any {
-        &any
+    let (anchor_slot, rest) = if cond.has_any {
+        (0u16, 1..=cond.groups as u16)
     } else {
-        groups.first().map_or(&[], Vec::as_slice)
+        (1u16, 2..=cond.groups as u16)
     };
-    let rest: &[Vec<CharSpan>] = if cond.has_any {
-        &groups
-    } else {
-        groups.get(1..).unwrap_or(&[])
-    };
-    let mut best: Option<(Vec<CharSpan>, Flags)> = None;
-    for &anchor in anchors {
-        let mut spans = vec![anchor];
-        let mut ok = true;
-        for group in rest {
-            let near = group
-                .iter()
-                .filter(|s| !cond.same_clause || clauses.of(s.start) == clauses.of(anchor.start))
-                .filter(|s| cond.within.is_none_or(|w| distance(**s, anchor) <= w))
-                .min_by_key(|s| (flags_of(**s, routes, scopes).count(), distance(**s, anchor)));
-            match near {
-                Some(s) => spans.push(*s),
-                None => {
-                    ok = false;
-                    break;
+    let has_anchor = cond.has_any || cond.groups > 0;
+    let mut best: Option<(CharSpan, Flags)> = None;
+    let mut spans: Vec<CharSpan> = Vec::new();
+    if has_anchor {
+        for anchor in candidates(anchor_slot).map(|h| h.span) {
+            let mut flags = flags_of(anchor, routes, scopes);
+            let mut ok = true;
+            for g in rest.clone() {
+                let near = candidates(g)
+                    .map(|h| h.span)
+                    .filter(|s| {
+                        !cond.same_clause || clauses.of(s.start) == clauses.of(anchor.start)
+                    })
+                    .filter(|s| cond.within.is_none_or(|w| distance(*s, anchor) <= w))
+                    .min_by_key(|s| (flags_of(*s, routes, scopes).count(), distance(*s, anchor)));
+                match near {
+                    Some(s) => flags = flags.or(flags_of(s, routes, scopes)),
+                    None => {
+                        ok = false;
+                        break;
+                    }
                 }
             }
+            if !ok {
+                continue;
+            }
+            if best.is_none_or(|(_, bf)| flags.count() < bf.count()) {
+                best = Some((anchor, flags));
+            }
+            if !flags.any() {
+                break;
+            }
         }
-        if !ok {
-            continue;
+        // The spans of the chosen instance, found again: the nearest hit of
+        // every other group to the anchor.
+        let (anchor, _) = best?;
+        spans.push(anchor);
+        for g in rest {
+            if let Some(s) = candidates(g)
+                .map(|h| h.span)
+                .filter(|s| !cond.same_clause || clauses.of(s.start) == clauses.of(anchor.start))
+                .filter(|s| cond.within.is_none_or(|w| distance(*s, anchor) <= w))
+                .min_by_key(|s| (flags_of(*s, routes, scopes).count(), distance(*s, anchor)))
+            {
+                spans.push(s);
+            }
         }
-        let flags = spans
-            .iter()
-            .fold(Flags::default(), |f, s| f.or(flags_of(*s, routes, scopes)));
-        let better = match &best {
-            None => true,
-            Some((_, bf)) => flags.count() < bf.count(),
-        };
-        if better {
-            best = Some((spans, flags));
-        }
-        if !flags.any() {
-            break;
-        }
+    } else if cond.regex.is_empty() {
+        return None;
     }
-    // Regex-only rules have no keyword instance.
-    let (mut spans, mut flags) = match best {
-        Some(b) => b,
-        None if anchors.is_empty() && !cond.regex.is_empty() => (Vec::new(), Flags::default()),
-        None => return None,
-    };
+    let mut flags = best.map_or(Flags::default(), |(_, f)| f);
     if !cond.regex.is_empty() {
-        let m = cond.regex.iter().find_map(|re| re.find(&norm.text))?;
+        let m = cond
+            .regex
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| ctx.may_match(rules, idx, k))
+            .find_map(|(_, re)| re.find(&norm.text))?;
         let span = CharSpan {
             start: norm.char_at_byte(m.start()),
             end: norm.char_at_byte(m.end()),
@@ -438,26 +488,21 @@ fn evaluate(
         flags = flags.or(flags_of(span, routes, scopes));
         spans.push(span);
     }
-    if rule.unless.clause_scope {
-        let touched = |u: &CharSpan| {
-            spans
-                .iter()
-                .any(|s| clauses.of(s.start) == clauses.of(u.start))
-        };
-        if unless.iter().any(touched) {
-            return None;
-        }
+    let touched = |u: CharSpan| {
+        spans
+            .iter()
+            .any(|s| clauses.of(s.start) == clauses.of(u.start))
+    };
+    if rule.unless.clause_scope && unless.iter().any(|u| touched(u.span)) {
+        return None;
     }
     if rule.unless.regex.iter().any(|re| {
         re.find_iter(&norm.text).any(|m| {
-            let u = CharSpan {
-                start: norm.char_at_byte(m.start()),
-                end: norm.char_at_byte(m.end()),
-            };
             !rule.unless.clause_scope
-                || spans
-                    .iter()
-                    .any(|s| clauses.of(s.start) == clauses.of(u.start))
+                || touched(CharSpan {
+                    start: norm.char_at_byte(m.start()),
+                    end: norm.char_at_byte(m.end()),
+                })
         })
     }) {
         return None;

@@ -80,8 +80,8 @@ impl Classifier {
         // The knowledge base cuts words as the classifier does: reuse the
         // classifier's tokens (history may have needed them already).
         analysis.segment(&self.rules);
-        let words = crate::knowledge::words_of_tokens(analysis.token_strs());
-        d.explanation.knowledge = kb.search_words(&words, KNOWLEDGE_HITS);
+        let query = kb.query_of_tokens(analysis.token_strs());
+        d.explanation.knowledge = kb.search_query(&query, KNOWLEDGE_HITS);
         let policy = &self.rules.policy;
         let plain_fallback = d.route == policy.fallback_route
             && d.category == policy.fallback_category
@@ -89,7 +89,7 @@ impl Classifier {
             && !d.explanation.repeat.repeat
             && !d.explanation.repeat.burst;
         if plain_fallback {
-            let vote = kb.vote_words(&words, VOTERS);
+            let vote = kb.vote_query(&query, VOTERS);
             // A majority of the similar cases decides; short of one, the
             // entry most like the appeal does.
             let proposal = match &vote {

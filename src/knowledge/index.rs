@@ -6,7 +6,7 @@
 //! digest (entries, rule set and segmentation dictionary) and opened read
 //! only afterwards; a query uses the rarest terms of the appeal, not all.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use tantivy::schema::{
 };
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::DocSet;
-use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument};
 
 use super::entry::Entry;
 use crate::rules::Route;
@@ -118,27 +118,85 @@ fn words(segmenter: &Segmenter, text: &str) -> Vec<String> {
     )
 }
 
-/// The index's words from the tokens of a normalized text (the classifier
-/// passes the tokens it already cut).
-pub fn words_of_tokens<'a>(tokens: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut out = Vec::new();
+/// The index's words from the tokens of a normalized text: content words
+/// of two characters or more (and numbers), and the bigrams of words of
+/// three or more, so that differently cut names still meet. Each word is
+/// handed to `f` as a `&str`, without allocating.
+fn each_word<'a>(tokens: impl Iterator<Item = &'a str>, mut f: impl FnMut(&str)) {
+    let mut bigram = String::new();
     for w in tokens {
         // Single characters (的, 说, 月) match everything and mean little;
         // longer words and their bigrams carry the match.
-        let chars: Vec<char> = w.chars().collect();
-        if chars.len() < 2 && !w.bytes().all(|b| b.is_ascii_digit())
-            || !w.chars().any(char::is_alphanumeric)
+        let n = w.chars().count();
+        if n < 2 && !w.bytes().all(|b| b.is_ascii_digit()) || !w.chars().any(char::is_alphanumeric)
         {
             continue;
         }
-        out.push(w.to_string());
-        if chars.len() >= 3 {
-            for pair in chars.windows(2) {
-                out.push(pair.iter().collect());
+        f(w);
+        if n >= 3 {
+            let mut chars = w.chars();
+            let mut prev = chars.next();
+            for c in chars {
+                bigram.clear();
+                bigram.extend(prev);
+                bigram.push(c);
+                f(&bigram);
+                prev = Some(c);
             }
         }
     }
+}
+
+/// The words of `tokens`, as owned strings (for building the index).
+fn words_of_tokens<'a>(tokens: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out = Vec::new();
+    each_word(tokens, |w| out.push(w.to_string()));
     out
+}
+
+/// FxHash (rustc's hasher): a multiply-rotate per word of input, several
+/// times cheaper than SipHash on the short words looked up here. The maps
+/// are built from our own entries; a query only looks up.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes([
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+            ]));
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(tail) ^ rest.len() as u64);
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Fx {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FxMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+
+/// The words of an appeal as the index knows them: term ids, first
+/// occurrence order, no strings.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    terms: Vec<u32>,
 }
 
 struct Fields {
@@ -147,30 +205,39 @@ struct Fields {
     case_text: Field,
 }
 
-/// What a query needs of one segment, opened once: the index never changes
-/// after it is opened.
-struct SegmentCache {
-    entry_postings: std::sync::Arc<tantivy::InvertedIndexReader>,
-    case_postings: std::sync::Arc<tantivy::InvertedIndexReader>,
-    entry_norms: tantivy::fieldnorm::FieldNormReader,
-    case_norms: tantivy::fieldnorm::FieldNormReader,
-    /// Entry ordinal of every document.
-    ords: Vec<u32>,
+/// One field of the index, read into memory once when the index is
+/// opened (it never changes afterwards; a few thousand short documents):
+/// a query is then a hash lookup per word and a walk over short posting
+/// lists, with no term-dictionary search or block decoding per query.
+#[derive(Default)]
+struct Resident {
+    /// Per term id: (document, term frequency), by document.
+    postings: Vec<Vec<(u32, u32)>>,
+    /// Per document: its field length (tantivy's field norm) and its entry.
+    doc_len: Vec<f32>,
+    doc_ord: Vec<u32>,
+    /// Documents that have the field.
+    docs: usize,
+    avg_len: f32,
+}
+
+impl Resident {
+    fn df(&self, term: u32) -> usize {
+        self.postings.get(term as usize).map_or(0, Vec::len)
+    }
 }
 
 /// The searchable knowledge base.
 pub struct KnowledgeBase {
-    segments: Vec<SegmentCache>,
     entries: Vec<Entry>,
-    /// Document frequency of every word, per field (entries, cases): query
-    /// terms are chosen from memory, not by a dictionary lookup each.
-    entry_df: std::collections::HashMap<String, u32>,
-    case_df: std::collections::HashMap<String, u32>,
-    /// Each entry's words, for the matched terms of a hit.
-    entry_words: Vec<HashSet<String>>,
-    /// Number of case documents.
-    case_count: usize,
-    fields: Fields,
+    /// Every word of the index, by text: its term id.
+    vocabulary: FxMap<Box<str>, u32>,
+    /// Every word by term id.
+    terms: Vec<Box<str>>,
+    /// The entry documents (title, keywords, body, cases) and the case
+    /// documents.
+    entry_field: Resident,
+    case_field: Resident,
     segmenter: Segmenter,
     pub dir: Option<PathBuf>,
     pub digest: String,
@@ -284,51 +351,66 @@ impl KnowledgeBase {
             .try_into()
             .map_err(kb_err)?;
         let searcher = reader.searcher();
-        let mut segments = Vec::new();
+        let mut vocabulary: FxMap<Box<str>, u32> = FxMap::default();
+        let mut terms: Vec<Box<str>> = Vec::new();
+        let mut entry_field = Resident::default();
+        let mut case_field = Resident::default();
+        let mut base = 0u32;
         for seg in searcher.segment_readers() {
             let ord_col = seg.fast_fields().u64("ord").map_err(kb_err)?;
-            segments.push(SegmentCache {
-                entry_postings: seg.inverted_index(fields.entry_text).map_err(kb_err)?,
-                case_postings: seg.inverted_index(fields.case_text).map_err(kb_err)?,
-                entry_norms: seg
-                    .get_fieldnorms_reader(fields.entry_text)
-                    .map_err(kb_err)?,
-                case_norms: seg
-                    .get_fieldnorms_reader(fields.case_text)
-                    .map_err(kb_err)?,
-                ords: (0..seg.max_doc())
-                    .map(|d| ord_col.first(d).unwrap_or(u64::MAX) as u32)
-                    .collect(),
-            });
-        }
-        let entry_words: Vec<HashSet<String>> = entries
-            .iter()
-            .map(|e| words(&segmenter, &entry_text(e)).into_iter().collect())
-            .collect();
-        let mut entry_df = std::collections::HashMap::new();
-        for set in &entry_words {
-            for w in set {
-                *entry_df.entry(w.clone()).or_insert(0u32) += 1;
-            }
-        }
-        let mut case_df = std::collections::HashMap::new();
-        for e in &entries {
-            for case in &e.cases {
-                let set: HashSet<String> = words(&segmenter, case).into_iter().collect();
-                for w in set {
-                    *case_df.entry(w).or_insert(0u32) += 1;
+            for (field, out) in [
+                (fields.entry_text, &mut entry_field),
+                (fields.case_text, &mut case_field),
+            ] {
+                let inverted = seg.inverted_index(field).map_err(kb_err)?;
+                let norms = seg.get_fieldnorms_reader(field).map_err(kb_err)?;
+                out.avg_len += inverted.total_num_tokens() as f32;
+                let mut stream = inverted.terms().stream().map_err(kb_err)?;
+                while stream.advance() {
+                    let Ok(word) = std::str::from_utf8(stream.key()) else {
+                        continue;
+                    };
+                    let id = match vocabulary.get(word) {
+                        Some(&id) => id,
+                        None => {
+                            let id = terms.len() as u32;
+                            vocabulary.insert(word.into(), id);
+                            terms.push(word.into());
+                            id
+                        }
+                    };
+                    if out.postings.len() <= id as usize {
+                        out.postings.resize_with(id as usize + 1, Vec::new);
+                    }
+                    let mut postings = inverted
+                        .read_postings_from_terminfo(stream.value(), IndexRecordOption::WithFreqs)
+                        .map_err(kb_err)?;
+                    let mut doc = postings.doc();
+                    while doc != tantivy::TERMINATED {
+                        out.postings[id as usize].push((base + doc, postings.term_freq()));
+                        doc = postings.advance();
+                    }
+                }
+                for doc in 0..seg.max_doc() {
+                    out.doc_len.push(norms.fieldnorm(doc) as f32);
+                    out.doc_ord
+                        .push(ord_col.first(doc).unwrap_or(u64::MAX) as u32);
                 }
             }
+            base += seg.max_doc();
         }
-        let case_count = entries.iter().map(|e| e.cases.len()).sum();
+        entry_field.docs = entries.len();
+        case_field.docs = entries.iter().map(|e| e.cases.len()).sum();
+        for f in [&mut entry_field, &mut case_field] {
+            f.avg_len = (f.avg_len / f.docs.max(1) as f32).max(1.0);
+            f.postings.resize_with(terms.len(), Vec::new);
+        }
         Ok(KnowledgeBase {
-            segments,
-            case_count,
             entries,
-            entry_df,
-            case_df,
-            entry_words,
-            fields,
+            vocabulary,
+            terms,
+            entry_field,
+            case_field,
             segmenter,
             dir,
             digest,
@@ -348,116 +430,101 @@ impl KnowledgeBase {
         self.entries.iter().find(|e| e.id == id)
     }
 
-    /// The rarest words of `text` present in `field`, at most 16.
-    /// The rarest words (at most `MAX_QUERY_TERMS`) of `words` present in
-    /// the field, with their document frequencies.
-    fn query_terms(&self, field: Field, words: &[String]) -> Vec<(u32, String)> {
-        let df = if field == self.fields.entry_text {
-            &self.entry_df
-        } else {
-            &self.case_df
-        };
-        let mut seen = HashSet::new();
-        let mut terms: Vec<(u32, String)> = words
-            .iter()
-            .filter_map(|w| {
-                let n = *df.get(w)?;
-                seen.insert(w.as_str()).then(|| (n, w.clone()))
-            })
-            .collect();
-        terms.sort();
-        terms.truncate(MAX_QUERY_TERMS);
-        terms
+    /// The words of a text as the index knows them (at most its first
+    /// 10,000 characters).
+    pub fn query(&self, text: &str) -> Query {
+        let text: String = text.chars().take(10_000).collect();
+        let norm = normalize(&text);
+        let tokens = self.segmenter.tokens(&norm.text);
+        self.query_of_tokens(tokens.iter().map(|t| &norm.text[t.start..t.end]))
     }
 
-    /// BM25 over the field's postings in the index, summed per document:
-    /// the same scores a BooleanQuery of the terms would give, without its
-    /// per-query machinery (ten times the cost of the lookup itself on an
-    /// index this small). Returns (score, entry ord) best first.
-    fn top(&self, field: Field, words: &[String], limit: usize) -> Vec<(f32, usize, Vec<String>)> {
+    /// The query of the tokens of a normalized text (the classifier passes
+    /// the tokens it already cut).
+    pub fn query_of_tokens<'a>(&self, tokens: impl Iterator<Item = &'a str>) -> Query {
+        let mut terms = Vec::new();
+        each_word(tokens, |w| {
+            if let Some(&id) = self.vocabulary.get(w) {
+                if !terms.contains(&id) {
+                    terms.push(id);
+                }
+            }
+        });
+        Query { terms }
+    }
+
+    /// BM25 of the rarest query terms (at most `MAX_QUERY_TERMS`) present
+    /// in the field, summed per document: the scores a BooleanQuery of the
+    /// terms would give, without its per-query machinery. Returns (score,
+    /// entry ord) best first, and the terms used.
+    fn top(&self, field: &Resident, q: &Query, limit: usize) -> (Vec<(f32, usize)>, Vec<u32>) {
         const K1: f32 = 1.2;
         const B: f32 = 0.75;
-        let terms = self.query_terms(field, words);
-        if terms.is_empty() {
-            return Vec::new();
+        let mut chosen: Vec<(usize, &str, u32)> = q
+            .terms
+            .iter()
+            .map(|&t| (field.df(t), &*self.terms[t as usize], t))
+            .filter(|&(df, _, _)| df > 0)
+            .collect();
+        chosen.sort_unstable();
+        chosen.truncate(MAX_QUERY_TERMS);
+        let used: Vec<u32> = chosen.iter().map(|&(_, _, t)| t).collect();
+        if chosen.is_empty() {
+            return (Vec::new(), used);
         }
-        let matched: Vec<String> = terms.iter().map(|(_, w)| w.clone()).collect();
-        let entries_field = field == self.fields.entry_text;
-        let field_docs = if entries_field {
-            self.entries.len()
-        } else {
-            self.case_count
-        };
-        let mut scored: Vec<(f32, usize)> = Vec::new();
-        for seg in &self.segments {
-            let (inverted, norms) = if entries_field {
-                (&seg.entry_postings, &seg.entry_norms)
-            } else {
-                (&seg.case_postings, &seg.case_norms)
-            };
-            let avg_len = (inverted.total_num_tokens() as f32 / field_docs.max(1) as f32).max(1.0);
-            // Dense accumulators: the index is small (a few thousand
-            // documents) and a vector beats a map per posting.
-            let mut acc = vec![0f32; seg.ords.len()];
-            for (df, w) in &terms {
-                // A word in more than a quarter of the documents says little
-                // and costs the most to score.
-                if *df as usize * 4 > field_docs {
-                    continue;
-                }
-                let idf = (1.0 + (field_docs as f32 - *df as f32 + 0.5) / (*df as f32 + 0.5)).ln();
-                let Ok(Some(mut postings)) = inverted.read_postings(
-                    &Term::from_field_text(field, w),
-                    IndexRecordOption::WithFreqs,
-                ) else {
-                    continue;
-                };
-                let mut doc = postings.doc();
-                while doc != tantivy::TERMINATED {
-                    let tf = postings.term_freq() as f32;
-                    let len = norms.fieldnorm(doc) as f32;
-                    if let Some(a) = acc.get_mut(doc as usize) {
-                        *a += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg_len));
-                    }
-                    doc = postings.advance();
-                }
+        let n = field.docs;
+        let mut acc = vec![0f32; field.doc_ord.len()];
+        for &(df, _, t) in &chosen {
+            // A word in more than a quarter of the documents says little
+            // and costs the most to score.
+            if df * 4 > n {
+                continue;
             }
-            for (doc, score) in acc.into_iter().enumerate() {
-                if score > 0.0 {
-                    if let Some(&ord) = seg.ords.get(doc) {
-                        scored.push((score, ord as usize));
-                    }
+            let idf = (1.0 + (n as f32 - df as f32 + 0.5) / (df as f32 + 0.5)).ln();
+            for &(doc, tf) in &field.postings[t as usize] {
+                let tf = tf as f32;
+                let len = field.doc_len.get(doc as usize).copied().unwrap_or(0.0);
+                if let Some(a) = acc.get_mut(doc as usize) {
+                    *a += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / field.avg_len));
                 }
             }
         }
+        let mut scored: Vec<(f32, usize)> = acc
+            .into_iter()
+            .enumerate()
+            .filter(|&(_, s)| s > 0.0)
+            .filter_map(|(doc, s)| Some((s, *field.doc_ord.get(doc)? as usize)))
+            .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         scored.truncate(limit.max(1));
-        scored
-            .into_iter()
-            .map(|(s, o)| (s, o, matched.clone()))
-            .collect()
+        (scored, used)
     }
 
     /// The entries most like `text`, best first. An empty, overlong or
     /// punctuation-only query simply finds nothing.
     pub fn search(&self, text: &str, limit: usize) -> Vec<KnowledgeHit> {
-        self.search_words(&self.words(text), limit)
+        self.search_query(&self.query(text), limit)
     }
 
-    /// The words of a query text (at most its first 10,000 characters).
-    pub fn words(&self, text: &str) -> Vec<String> {
-        let text: String = text.chars().take(10_000).collect();
-        words(&self.segmenter, &text)
-    }
-
-    /// [`search`](Self::search) on words already cut.
-    pub fn search_words(&self, words: &[String], limit: usize) -> Vec<KnowledgeHit> {
-        self.top(self.fields.entry_text, words, limit.min(100))
+    /// [`search`](Self::search) for a query already made.
+    pub fn search_query(&self, q: &Query, limit: usize) -> Vec<KnowledgeHit> {
+        let (found, used) = self.top(&self.entry_field, q, limit.min(100));
+        found
             .into_iter()
-            .filter_map(|(score, ord, words)| {
+            .filter_map(|(score, ord)| {
                 let e = self.entries.get(ord)?;
-                let mine = &self.entry_words[ord];
-                let matched_terms = words.into_iter().filter(|w| mine.contains(w)).collect();
+                // The query words this entry's document holds.
+                let matched_terms = used
+                    .iter()
+                    .filter(|&&t| {
+                        self.entry_field.postings[t as usize]
+                            .iter()
+                            .any(|&(doc, _)| {
+                                self.entry_field.doc_ord.get(doc as usize) == Some(&(ord as u32))
+                            })
+                    })
+                    .map(|&t| self.terms[t as usize].to_string())
+                    .collect();
                 Some(KnowledgeHit {
                     id: e.id.clone(),
                     title: e.title.clone(),
@@ -474,18 +541,18 @@ impl KnowledgeBase {
     /// A vote of the `k` typical cases most like `text`: the route with the
     /// largest share of their scores.
     pub fn vote(&self, text: &str, k: usize) -> Option<Vote> {
-        self.vote_words(&self.words(text), k)
+        self.vote_query(&self.query(text), k)
     }
 
-    /// [`vote`](Self::vote) on words already cut.
-    pub fn vote_words(&self, words: &[String], k: usize) -> Option<Vote> {
-        let found = self.top(self.fields.case_text, words, k);
-        let total: f32 = found.iter().map(|(s, _, _)| s).sum();
+    /// [`vote`](Self::vote) for a query already made.
+    pub fn vote_query(&self, q: &Query, k: usize) -> Option<Vote> {
+        let (found, _) = self.top(&self.case_field, q, k);
+        let total: f32 = found.iter().map(|(s, _)| s).sum();
         if total <= 0.0 {
             return None;
         }
         let mut by_route: BTreeMap<Route, (f32, Vec<String>)> = BTreeMap::new();
-        for (score, ord, _) in &found {
+        for (score, ord) in &found {
             let Some(e) = self.entries.get(*ord) else {
                 continue;
             };

@@ -11,7 +11,7 @@ mod entry;
 mod index;
 
 pub use entry::{load_entries, Entry};
-pub use index::{words_of_tokens, KbError, KnowledgeBase, KnowledgeHit, Vote};
+pub use index::{KbError, KnowledgeBase, KnowledgeHit, Query, Vote};
 
 use std::path::Path;
 

@@ -10,7 +10,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use regex_syntax::hir::{Class, Hir, HirKind};
 use serde::Serialize;
 
 use super::stats::CorpusStats;
@@ -278,9 +277,6 @@ fn short_keywords(set: &RuleSet, i: usize, rule: &Rule, out: &mut Vec<Finding>) 
     }
 }
 
-/// At most this many words make a regex a keyword list worth rewriting.
-const MAX_LITERALS: usize = 64;
-
 fn regex_as_keywords(rule: &Rule, out: &mut Vec<Finding>) {
     // Only when every regex of the rule is a word list: the regexes are
     // alternatives, so one literal regex beside a real one cannot move to a
@@ -290,7 +286,7 @@ fn regex_as_keywords(rule: &Rule, out: &mut Vec<Finding>) {
         let Ok(hir) = regex_syntax::Parser::new().parse(re.as_str()) else {
             return;
         };
-        match literals(&hir) {
+        match crate::rules::finite_literals(&hir) {
             Some(w) if !w.is_empty() => words.extend(w),
             _ => return,
         }
@@ -312,49 +308,6 @@ fn regex_as_keywords(rule: &Rule, out: &mut Vec<Finding>) {
             quoted(&words)
         ),
     ));
-}
-
-/// The finite list of non-empty strings `hir` matches, if it is one.
-fn literals(hir: &Hir) -> Option<Vec<String>> {
-    let out = match hir.kind() {
-        HirKind::Literal(l) => vec![String::from_utf8(l.0.to_vec()).ok()?],
-        HirKind::Capture(c) => literals(&c.sub)?,
-        HirKind::Class(Class::Unicode(c)) => {
-            let mut chars = Vec::new();
-            for r in c.iter() {
-                for ch in r.start()..=r.end() {
-                    chars.push(ch.to_string());
-                    if chars.len() > 8 {
-                        return None;
-                    }
-                }
-            }
-            chars
-        }
-        HirKind::Alternation(subs) => {
-            let mut out = Vec::new();
-            for s in subs {
-                out.extend(literals(s)?);
-            }
-            out
-        }
-        HirKind::Concat(subs) => {
-            let mut out = vec![String::new()];
-            for s in subs {
-                let tails = literals(s)?;
-                out = out
-                    .iter()
-                    .flat_map(|h| tails.iter().map(move |t| format!("{h}{t}")))
-                    .collect();
-                if out.len() > MAX_LITERALS {
-                    return None;
-                }
-            }
-            out
-        }
-        _ => return None,
-    };
-    (out.len() <= MAX_LITERALS && out.iter().all(|w| !w.is_empty())).then_some(out)
 }
 
 fn corpus_lints(set: &RuleSet, c: &CorpusEvidence<'_>, out: &mut Vec<Finding>) {
@@ -573,25 +526,6 @@ pub fn render_human(report: &LintReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finite_regexes_are_keyword_lists() {
-        let cases: &[(&str, Option<&[&str]>)] = &[
-            ("着火", Some(&["着火"])),
-            ("(着火|起火)了", Some(&["着火了", "起火了"])),
-            ("[着起]火", Some(&["着火", "起火"])),
-            ("着.{0,3}火", None),
-            (r"1\d{10}", None),
-            ("^报警", None),
-            ("(着火)?", None),
-        ];
-        for (re, want) in cases {
-            let hir = regex_syntax::Parser::new().parse(re).unwrap();
-            let got = literals(&hir);
-            let want = want.map(|w| w.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-            assert_eq!(got, want, "{re}");
-        }
-    }
 
     #[test]
     fn allow_comments_name_lints() {

@@ -66,22 +66,35 @@ struct Patterns {
     index: HashMap<String, usize>,
     patterns: Vec<String>,
     uses: Vec<Vec<Use>>,
+    /// The pattern is a word a maintainer wrote (it goes into the
+    /// segmentation dictionary), not only a literal taken from a regex.
+    written: Vec<bool>,
 }
 
 impl Patterns {
+    /// A keyword as written in a rule or the policy.
     fn add(&mut self, keyword: &str, what: Use) {
+        if let Some(i) = self.add_literal(keyword, what) {
+            self.written[i] = true;
+        }
+    }
+
+    /// A literal taken out of a regex: searched, but no dictionary word.
+    fn add_literal(&mut self, keyword: &str, what: Use) -> Option<usize> {
         let kw = crate::text::normalize(keyword).text;
         if kw.is_empty() {
-            return;
+            return None;
         }
         let i = *self.index.entry(kw.clone()).or_insert_with(|| {
             self.patterns.push(kw);
             self.uses.push(Vec::new());
+            self.written.push(false);
             self.patterns.len() - 1
         });
         if !self.uses[i].contains(&what) {
             self.uses[i].push(what);
         }
+        Some(i)
     }
 }
 
@@ -202,23 +215,34 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
     if !problems.list.is_empty() {
         return Err(LoadError::from(problems.list));
     }
-    let rules: Vec<Rule> = rules.into_iter().flatten().collect();
+    let mut rules: Vec<Rule> = rules.into_iter().flatten().collect();
     let needs_tokens = rules.iter().any(|r| r.cond.tokens);
 
-    // Regex-only rules run when the automaton finds one of the literals
-    // their regexes must start or end with; the rest go into one set.
+    // A regex runs only when the automaton has found every part it must
+    // contain (or, lacking such parts, a literal it must start or end
+    // with). Regex-only rules with a regex that has neither go into one set
+    // that runs on every appeal.
     let mut regex_only = Vec::new();
-    for (i, r) in rules.iter().enumerate() {
-        if !r.cond.is_regex_only() {
-            continue;
-        }
-        match regex_gates(&r.cond.regex) {
-            Some(literals) => {
-                for lit in literals {
-                    pats.add(&lit, Use::RegexGate(i as u32));
-                }
+    let mut gated_regexes = Vec::new();
+    for (i, r) in rules.iter_mut().enumerate() {
+        for (k, re) in r.cond.regex.iter().enumerate() {
+            let mut parts = super::literals::required_parts(re.as_str());
+            if parts.is_empty() {
+                parts.extend(regex_gates(std::slice::from_ref(re)));
             }
-            None => regex_only.push(i),
+            if !parts.is_empty() {
+                let slot = gated_regexes.len() as u32;
+                for (f, part) in parts.iter().enumerate() {
+                    for lit in part {
+                        pats.add_literal(lit, Use::RegexPart(slot, f as u8));
+                    }
+                }
+                gated_regexes.push((i as u32, k as u16, ((1u16 << parts.len()) - 1) as u8));
+            }
+            r.cond.regex_parts[k] = parts.len() as u8;
+        }
+        if r.cond.is_regex_only() && r.cond.regex_parts.contains(&0) {
+            regex_only.push(i);
         }
     }
     let automaton = match AhoCorasickBuilder::new()
@@ -255,7 +279,7 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
         .iter()
         .map(|(w, f)| (w.as_str(), *f))
         .collect();
-    for p in &pats.patterns {
+    for (p, _) in pats.patterns.iter().zip(&pats.written).filter(|(_, w)| **w) {
         if p.chars().count() >= 2 && p.chars().all(crate::text::is_cjk) {
             words.push((p.as_str(), None));
         }
@@ -278,6 +302,7 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
         needs_tokens,
         regex_only,
         regex_only_set,
+        gated_regexes,
         lints: raw.manifest.lints.clone().unwrap_or_default(),
     })
 }
@@ -654,6 +679,7 @@ fn compile_condition(
         groups: when.all.len(),
         within: when.within,
         same_clause: when.same_clause,
+        regex_parts: vec![0; regex.len()],
         regex,
         tokens: when.tokens,
     }
@@ -729,8 +755,18 @@ fn compile_unless(
             "`unless` is an empty keyword list".into(),
         );
     }
+    // An `unless` regex that is only a word list is searched as keywords.
+    let mut regexes = Vec::new();
+    for pattern in &u.regex {
+        match super::literals::word_list(pattern) {
+            Some(words) => words.iter().for_each(|w| {
+                pats.add_literal(w, Use::Unless(idx as u32));
+            }),
+            None => regexes.push(pattern.clone()),
+        }
+    }
     Unless {
-        regex: compile_regexes(&u.regex, loc, "unless", problems),
+        regex: compile_regexes(&regexes, loc, "unless", problems),
         clause_scope,
     }
 }

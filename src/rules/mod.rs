@@ -6,6 +6,7 @@
 
 mod compile;
 pub mod error;
+mod literals;
 mod load;
 mod model;
 pub mod raw;
@@ -15,6 +16,7 @@ use std::path::Path;
 
 pub use compile::compile;
 pub use error::{LoadError, Problem};
+pub(crate) use literals::finite_literals;
 pub use load::{load, Located, RawRuleSet};
 pub(crate) use model::{CueKind, CueRole, Use};
 pub use model::{Policy, RepeatPolicy};

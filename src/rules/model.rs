@@ -141,6 +141,9 @@ pub(crate) struct Condition {
     pub within: Option<usize>,
     pub same_clause: bool,
     pub regex: Vec<Regex>,
+    /// Per regex: how many required parts the automaton must find before it
+    /// runs (0: it runs whenever the rule's keywords hold).
+    pub regex_parts: Vec<u8>,
     pub tokens: bool,
 }
 
@@ -166,11 +169,12 @@ pub(crate) enum Use {
     Cue(u16, CueRole),
     Danger,
     NewFact,
-    /// A literal every match of the rule's regex starts (or ends) with.
-    RegexGate(u32),
+    /// One of the literals of required part `1` of gated regex `0` (an
+    /// index into `RuleSet::gated_regexes`).
+    RegexPart(u32, u8),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum CueRole {
     Preceding,
     Following,
@@ -266,6 +270,9 @@ pub struct RuleSet {
     pub(crate) regex_only_set: RegexSet,
     /// Some rule matches on token boundaries.
     pub(crate) needs_tokens: bool,
+    /// Regexes behind required parts: (rule, regex index, bit mask of all
+    /// its parts). `Use::RegexPart` points here.
+    pub(crate) gated_regexes: Vec<(u32, u16, u8)>,
     /// Lint settings of the manifest, as written (`fenliu check` reads them).
     pub lints: super::raw::RawLints,
 }

@@ -5,7 +5,7 @@
 //! the normalized text are reported in the caller's own characters.
 
 /// An appeal after normalization.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Normalized {
     /// The normalized text: simplified, half-width, lower-case ASCII, noise
     /// removed, whitespace folded.
@@ -110,17 +110,18 @@ const TABLE_END: u32 = 0xFAFF;
 
 /// Traditional characters and their simplified forms, built once from
 /// fast2s's own mapping: a bitset (6 KiB, cache-resident) says which
-/// characters change, a sorted list says into what. Most characters of an
-/// appeal are simplified already and cost one bit test.
+/// characters need a look (they change, or fast2s converts them by their
+/// neighbours), a sorted list says into what. Most characters of an appeal
+/// are simplified already and cost one bit test.
 struct T2s {
-    changes: Vec<u64>,
+    special: Vec<u64>,
     pairs: Vec<(char, char)>,
 }
 
 fn t2s() -> &'static T2s {
     static TABLE: std::sync::OnceLock<T2s> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut changes = vec![0u64; ((TABLE_END - TABLE_START) as usize) / 64 + 1];
+        let mut special = vec![0u64; ((TABLE_END - TABLE_START) as usize) / 64 + 1];
         let mut pairs = Vec::new();
         let mut buf = [0u8; 4];
         for u in TABLE_START..=TABLE_END {
@@ -131,30 +132,43 @@ fn t2s() -> &'static T2s {
                 .chars()
                 .next()
                 .unwrap_or(ch);
+            let i = (u - TABLE_START) as usize;
             if to != ch {
-                let i = (u - TABLE_START) as usize;
-                changes[i / 64] |= 1 << (i % 64);
                 pairs.push((ch, to));
             }
+            if to != ch || CONTEXTUAL.binary_search(&ch).is_ok() {
+                special[i / 64] |= 1 << (i % 64);
+            }
         }
-        T2s { changes, pairs }
+        T2s { special, pairs }
     })
 }
 
-/// Traditional to simplified, one character.
-fn simplify_char(c: char) -> char {
-    let code = c as u32;
-    if !(TABLE_START..=TABLE_END).contains(&code) {
-        return c;
+/// What the table says of one character.
+enum Simplified {
+    Same,
+    To(char),
+    /// fast2s converts it by its neighbours: the whole text takes fast2s.
+    Contextual,
+}
+
+impl T2s {
+    fn of(&self, c: char) -> Simplified {
+        let code = c as u32;
+        if !(TABLE_START..=TABLE_END).contains(&code) {
+            return Simplified::Same;
+        }
+        let i = (code - TABLE_START) as usize;
+        if self.special[i / 64] & (1 << (i % 64)) == 0 {
+            return Simplified::Same;
+        }
+        if CONTEXTUAL.binary_search(&c).is_ok() {
+            return Simplified::Contextual;
+        }
+        self.pairs
+            .binary_search_by_key(&c, |p| p.0)
+            .map_or(Simplified::Same, |k| Simplified::To(self.pairs[k].1))
     }
-    let t = t2s();
-    let i = (code - TABLE_START) as usize;
-    if t.changes[i / 64] & (1 << (i % 64)) == 0 {
-        return c;
-    }
-    t.pairs
-        .binary_search_by_key(&c, |p| p.0)
-        .map_or(c, |k| t.pairs[k].1)
 }
 
 /// 著 is both a simplified character (著名, 显著) and the traditional form of
@@ -193,30 +207,43 @@ pub fn normalize(original: &str) -> Normalized {
     // fast2s maps character to character (with a little context for a few
     // characters), so the simplified text lines up with the original one
     // character for one. The common case is a table lookup per character;
-    // texts holding one of the context-sensitive characters take fast2s's
-    // own path.
-    let contextual = |c: char| c >= '\u{4E00}' && CONTEXTUAL.binary_search(&c).is_ok();
-    let slow: Option<Vec<char>> = original.chars().any(contextual).then(|| {
-        let simplified = fast2s::convert(original);
-        let chars: Vec<char> = if simplified.chars().count() == original.chars().count() {
-            simplified.chars().collect()
-        } else {
-            original.chars().collect()
-        };
-        fix_zhe(chars)
+    // a text holding one of the context-sensitive characters starts over on
+    // fast2s's own path.
+    let table = t2s();
+    let fast = fold_all(original, |_, c| match table.of(c) {
+        Simplified::Same => Some(c),
+        Simplified::To(t) => Some(t),
+        Simplified::Contextual => None,
     });
-    let simp = |i: usize, c: char| match &slow {
-        Some(v) => v.get(i).copied().unwrap_or(c),
-        None => simplify_char(c),
+    if let Some(n) = fast {
+        return n;
+    }
+    let simplified = fast2s::convert(original);
+    let chars: Vec<char> = if simplified.chars().count() == original.chars().count() {
+        simplified.chars().collect()
+    } else {
+        original.chars().collect()
     };
-    let mut text = String::with_capacity(original.len());
-    let mut char_to_orig: Vec<u32> = Vec::with_capacity(original.len() / 2);
+    let chars = fix_zhe(chars);
+    let slow = fold_all(original, |i, c| Some(chars.get(i).copied().unwrap_or(c)));
+    // The closure above never gives up.
+    slow.unwrap_or_else(|| fold_all("", |_, c| Some(c)).unwrap_or_default())
+}
+
+/// Folds every character of `original` after `simplify` (which may give up
+/// on a character: `None`).
+fn fold_all(original: &str, simplify: impl Fn(usize, char) -> Option<char>) -> Option<Normalized> {
+    let mut out = Normalized {
+        text: String::with_capacity(original.len()),
+        byte_to_char: Vec::with_capacity(original.len() + 1),
+        char_to_orig: Vec::with_capacity(original.len() / 2),
+        orig_len: 0,
+    };
     let mut pending_space: Option<usize> = None;
     let mut last: Option<char> = None;
-    let mut orig_len = 0;
     for (i, c) in original.chars().enumerate() {
-        orig_len = i + 1;
-        match fold(simp(i, c)) {
+        out.orig_len = i + 1;
+        match fold(simplify(i, c)?) {
             Fold::Drop => {}
             Fold::Space => {
                 if last.is_some() && pending_space.is_none() {
@@ -228,31 +255,28 @@ pub fn normalize(original: &str) -> Normalized {
                     // A space only separates two ASCII words; between
                     // ideographs or next to punctuation it is noise.
                     if prev.is_ascii_alphanumeric() && k.is_ascii_alphanumeric() {
-                        text.push(' ');
-                        char_to_orig.push(at as u32);
+                        out.push(' ', at);
                     }
                 }
                 if k == '\n' && last == Some('\n') {
                     continue;
                 }
-                text.push(k);
-                char_to_orig.push(i as u32);
+                out.push(k, i);
                 last = Some(k);
             }
         }
     }
-    let mut byte_to_char = Vec::with_capacity(text.len() + 1);
-    for (ci, c) in text.chars().enumerate() {
-        for _ in 0..c.len_utf8() {
-            byte_to_char.push(ci as u32);
-        }
-    }
-    byte_to_char.push(char_to_orig.len() as u32);
-    Normalized {
-        text,
-        byte_to_char,
-        char_to_orig,
-        orig_len,
+    out.byte_to_char.push(out.char_to_orig.len() as u32);
+    Some(out)
+}
+
+impl Normalized {
+    #[inline]
+    fn push(&mut self, c: char, from: usize) {
+        let n = self.char_to_orig.len() as u32;
+        self.byte_to_char.extend_from_slice(&[n; 4][..c.len_utf8()]);
+        self.text.push(c);
+        self.char_to_orig.push(from as u32);
     }
 }
 

@@ -192,8 +192,8 @@ impl Fx {
 
 type FxMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
 
-/// The words of an appeal as the index knows them: term ids, first
-/// occurrence order, no strings.
+/// The words of an appeal as the index knows them: term ids, each once,
+/// no strings.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
     terms: Vec<u32>,
@@ -211,11 +211,14 @@ struct Fields {
 /// lists, with no term-dictionary search or block decoding per query.
 #[derive(Default)]
 struct Resident {
-    /// Per term id: (document, term frequency), by document.
+    /// Per term id: (document, term frequency). Documents are numbered
+    /// densely per field, in the order first seen.
     postings: Vec<Vec<(u32, u32)>>,
     /// Per document: its field length (tantivy's field norm) and its entry.
     doc_len: Vec<f32>,
     doc_ord: Vec<u32>,
+    /// Index document -> field document (only while reading the index).
+    local: FxMap<u32, u32>,
     /// Documents that have the field.
     docs: usize,
     avg_len: f32,
@@ -238,6 +241,8 @@ pub struct KnowledgeBase {
     /// documents.
     entry_field: Resident,
     case_field: Resident,
+    /// Each entry's term ids, sorted: the matched terms of a hit.
+    entry_terms: Vec<Vec<u32>>,
     segmenter: Segmenter,
     pub dir: Option<PathBuf>,
     pub digest: String,
@@ -387,14 +392,20 @@ impl KnowledgeBase {
                         .map_err(kb_err)?;
                     let mut doc = postings.doc();
                     while doc != tantivy::TERMINATED {
-                        out.postings[id as usize].push((base + doc, postings.term_freq()));
+                        let local = match out.local.get(&(base + doc)) {
+                            Some(&n) => n,
+                            None => {
+                                let n = out.doc_ord.len() as u32;
+                                out.local.insert(base + doc, n);
+                                out.doc_len.push(norms.fieldnorm(doc) as f32);
+                                out.doc_ord
+                                    .push(ord_col.first(doc).unwrap_or(u64::MAX) as u32);
+                                n
+                            }
+                        };
+                        out.postings[id as usize].push((local, postings.term_freq()));
                         doc = postings.advance();
                     }
-                }
-                for doc in 0..seg.max_doc() {
-                    out.doc_len.push(norms.fieldnorm(doc) as f32);
-                    out.doc_ord
-                        .push(ord_col.first(doc).unwrap_or(u64::MAX) as u32);
                 }
             }
             base += seg.max_doc();
@@ -404,8 +415,23 @@ impl KnowledgeBase {
         for f in [&mut entry_field, &mut case_field] {
             f.avg_len = (f.avg_len / f.docs.max(1) as f32).max(1.0);
             f.postings.resize_with(terms.len(), Vec::new);
+            f.local = FxMap::default();
+        }
+        let mut entry_terms: Vec<Vec<u32>> = vec![Vec::new(); entries.len()];
+        for (t, postings) in entry_field.postings.iter().enumerate() {
+            for &(doc, _) in postings {
+                let ord = entry_field.doc_ord[doc as usize] as usize;
+                if let Some(v) = entry_terms.get_mut(ord) {
+                    v.push(t as u32);
+                }
+            }
+        }
+        for v in &mut entry_terms {
+            v.sort_unstable();
+            v.dedup();
         }
         Ok(KnowledgeBase {
+            entry_terms,
             entries,
             vocabulary,
             terms,
@@ -445,11 +471,12 @@ impl KnowledgeBase {
         let mut terms = Vec::new();
         each_word(tokens, |w| {
             if let Some(&id) = self.vocabulary.get(w) {
-                if !terms.contains(&id) {
-                    terms.push(id);
-                }
+                terms.push(id);
             }
         });
+        // Each word once; `top` orders them by rarity.
+        terms.sort_unstable();
+        terms.dedup();
         Query { terms }
     }
 
@@ -474,6 +501,7 @@ impl KnowledgeBase {
         }
         let n = field.docs;
         let mut acc = vec![0f32; field.doc_ord.len()];
+        let mut touched: Vec<u32> = Vec::new();
         for &(df, _, t) in &chosen {
             // A word in more than a quarter of the documents says little
             // and costs the most to score.
@@ -485,18 +513,28 @@ impl KnowledgeBase {
                 let tf = tf as f32;
                 let len = field.doc_len.get(doc as usize).copied().unwrap_or(0.0);
                 if let Some(a) = acc.get_mut(doc as usize) {
+                    if *a == 0.0 {
+                        touched.push(doc);
+                    }
                     *a += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / field.avg_len));
                 }
             }
         }
-        let mut scored: Vec<(f32, usize)> = acc
-            .into_iter()
-            .enumerate()
-            .filter(|&(_, s)| s > 0.0)
-            .filter_map(|(doc, s)| Some((s, *field.doc_ord.get(doc)? as usize)))
+        let mut scored: Vec<(f32, usize)> = touched
+            .iter()
+            .filter_map(|&doc| {
+                let s = acc[doc as usize];
+                (s > 0.0).then_some((s, *field.doc_ord.get(doc as usize)? as usize))
+            })
             .collect();
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        scored.truncate(limit.max(1));
+        // The best `limit`, best first (ties: the earlier entry).
+        let order = |a: &(f32, usize), b: &(f32, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        let k = limit.max(1);
+        if scored.len() > k {
+            scored.select_nth_unstable_by(k - 1, order);
+            scored.truncate(k);
+        }
+        scored.sort_unstable_by(order);
         (scored, used)
     }
 
@@ -514,15 +552,10 @@ impl KnowledgeBase {
             .filter_map(|(score, ord)| {
                 let e = self.entries.get(ord)?;
                 // The query words this entry's document holds.
+                let mine = self.entry_terms.get(ord).map_or(&[][..], Vec::as_slice);
                 let matched_terms = used
                     .iter()
-                    .filter(|&&t| {
-                        self.entry_field.postings[t as usize]
-                            .iter()
-                            .any(|&(doc, _)| {
-                                self.entry_field.doc_ord.get(doc as usize) == Some(&(ord as u32))
-                            })
-                    })
+                    .filter(|t| mine.binary_search(t).is_ok())
                     .map(|&t| self.terms[t as usize].to_string())
                     .collect();
                 Some(KnowledgeHit {

@@ -534,7 +534,7 @@ fn check(rules: &Path, corpus: &[PathBuf], format: Format, strict: bool) -> Resu
         lint(&set, None)
     } else {
         let c = with_knowledge(Classifier::new(set.clone()), rules)?;
-        let (records, e) = run_corpus(&c, corpus)?;
+        let (records, e) = run_corpus(&c, corpus, true)?;
         let stats = corpus_stats(&set, &records, &e);
         let keywords = keyword_records(&set, &records);
         lint(
@@ -631,10 +631,21 @@ fn with_knowledge(c: Classifier, rules: &Path) -> Result<Classifier> {
 fn run_corpus(
     c: &Classifier,
     corpus: &[PathBuf],
+    print_skipped: bool,
 ) -> Result<(Vec<fenliu::eval::Record>, fenliu::eval::Evaluation)> {
     let (records, skipped) = read_corpus(corpus)?;
-    for k in &skipped {
-        eprintln!("{}:{}: skipped: {}", k.file.display(), k.line, k.reason);
+    if print_skipped {
+        for k in &skipped {
+            eprintln!("{}:{}: skipped: {}", k.file.display(), k.line, k.reason);
+        }
+    }
+    if records.is_empty() {
+        let files: Vec<String> = corpus.iter().map(|p| p.display().to_string()).collect();
+        bail!(
+            "no labelled record in {} ({} malformed line(s) skipped): nothing to score",
+            files.join(", "),
+            skipped.len()
+        );
     }
     let bar = (records.len() >= 500 && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(records.len() as u64);
@@ -657,7 +668,8 @@ fn run_corpus(
 
 fn eval(corpus: &[PathBuf], rules: &Path, json: bool, html: Option<&Path>) -> Result<ExitCode> {
     let c = classifier(rules)?;
-    let (records, e) = run_corpus(&c, corpus)?;
+    // The report lists skipped lines itself.
+    let (records, e) = run_corpus(&c, corpus, false)?;
     if let Some(path) = html {
         let stats = fenliu::maintain::corpus_stats(c.rules(), &records, &e);
         let page = fenliu::maintain::render_html(&e, &stats, &c.rules().digest);
@@ -676,7 +688,7 @@ fn eval(corpus: &[PathBuf], rules: &Path, json: bool, html: Option<&Path>) -> Re
 
 fn analyze(corpus: &[PathBuf], rules: &Path, format: Format, top: usize) -> Result<ExitCode> {
     let c = classifier(rules)?;
-    let (records, e) = run_corpus(&c, corpus)?;
+    let (records, e) = run_corpus(&c, corpus, true)?;
     let stats = fenliu::maintain::corpus_stats(c.rules(), &records, &e);
     let out = if format == Format::Json {
         serde_json::to_string_pretty(&stats)? + "\n"
@@ -775,7 +787,7 @@ fn diff(
     let old = classifier(&base_rules.dir)
         .with_context(|| format!("the base rule set `{}`", base_rules.source))?;
     let new = classifier(rules)?;
-    let (records, old_eval) = run_corpus(&old, corpus)?;
+    let (records, old_eval) = run_corpus(&old, corpus, true)?;
     let (_, new_eval) = evaluate_again(&new, &records);
     let side = |c: &Classifier, source: String| SetRef {
         version: c.rules().version.clone(),

@@ -407,18 +407,35 @@ fn diff_against_a_git_revision_and_clear_errors_for_bad_arguments() {
     let routes = rules.join("routes/base.yaml");
     let text = std::fs::read_to_string(&routes).unwrap();
     std::fs::write(&routes, text.replace("any: [着火, 冒烟]", "any: [冒烟]")).unwrap();
-    let (code, out, err) = run(&[
-        "diff",
-        "--base",
-        "v1",
-        "--rules",
-        rules.to_str().unwrap(),
-        "--corpus",
-        corpus.to_str().unwrap(),
-        "--max-drop",
-        "emergency.recall=0.1",
-    ]);
+    // The revision is exported into a private temporary directory, removed
+    // afterwards.
+    let scratch = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "diff",
+            "--base",
+            "v1",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--corpus",
+            corpus.to_str().unwrap(),
+            "--max-drop",
+            "emergency.recall=0.1",
+        ])
+        .env("TMPDIR", scratch.path())
+        .output()
+        .unwrap();
+    let (code, out, err) = (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
     assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(
+        std::fs::read_dir(scratch.path()).unwrap().count(),
+        0,
+        "the export is removed"
+    );
     assert!(out.contains("v1 ("), "the base names the revision: {out}");
     assert!(out.contains("REGRESSED lt-01 (gold emergency)"), "{out}");
     assert!(out.contains("REGRESSED lt-12 (gold emergency)"), "{out}");
@@ -426,7 +443,7 @@ fn diff_against_a_git_revision_and_clear_errors_for_bad_arguments() {
         out.contains("gate emergency.recall: may drop at most 0.1000, dropped 1.0000: FAILED"),
         "{out}"
     );
-    // The export is gone afterwards, and the work tree was not touched.
+    // The work tree was not touched.
     assert!(std::fs::read_to_string(&routes)
         .unwrap()
         .contains("any: [冒烟]"));
@@ -726,4 +743,66 @@ fn check_json_reports_a_broken_rule_set_with_its_place() {
     assert_eq!(e["rule"], "police.theft");
     assert!(e["line"].as_u64().is_some(), "{e}");
     assert!(e["reason"].as_str().unwrap().contains("colour"), "{e}");
+}
+
+#[test]
+fn an_empty_corpus_and_an_unmeasured_gate_are_errors_not_passes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty.jsonl");
+    std::fs::write(&empty, "not json\n\n").unwrap();
+    for args in [
+        vec!["check", "--rules", RULES, "--corpus"],
+        vec!["analyze", "--rules", RULES, "--corpus"],
+        vec!["diff", "--base", RULES, "--rules", RULES, "--corpus"],
+    ] {
+        let mut args = args.clone();
+        args.push(empty.to_str().unwrap());
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(
+            err.contains("no labelled record in") && err.contains("(1 malformed line(s) skipped)"),
+            "{args:?}: {err}"
+        );
+    }
+    // The fixture corpus has no hand-off labels: a gate on them cannot pass.
+    let (code, out, _) = run(&[
+        "diff",
+        "--base",
+        RULES,
+        "--rules",
+        RULES,
+        "--corpus",
+        CORPUS,
+        "--max-drop",
+        "handoff_accuracy=0.01",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "gate handoff_accuracy: not measured on this corpus (no labels for it): FAILED"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn manifest_allowances_must_name_rules_that_exist() {
+    let (_tmp, rules, _) = fixture_copy();
+    let manifest = rules.join("fenliu.yaml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace(
+            "lints:\n",
+            "lints:\n  allow:\n    - lint: silent-rule\n      rules: [non-police.pothloe]\n    - lint: no-examples\n      rules: []\n",
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = run(&["check", "--rules", rules.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("field `lints.allow.rules`: `silent-rule`: `non-police.pothloe` names no rule of this rule set"), "{err}");
+    assert!(
+        err.contains("`no-examples`: an empty `rules` list allows nothing"),
+        "{err}"
+    );
 }

@@ -157,7 +157,7 @@ pub struct GateResult {
     pub metric: String,
     pub max_drop: f64,
     /// How much it fell (negative: it rose); `None` when the corpus does not
-    /// measure it.
+    /// measure it (the gate then fails).
     pub drop: Option<f64>,
     pub passed: bool,
 }
@@ -238,7 +238,9 @@ pub fn diff(
                 max_drop: g.amount,
                 drop,
                 // A tolerance of a rounding step: 0.01 allows a drop of 0.01.
-                passed: drop.is_none_or(|d| d <= g.amount + 1e-9),
+                // A metric the corpus cannot measure fails: the gate was
+                // asked to guard it.
+                passed: drop.is_some_and(|d| d <= g.amount + 1e-9),
             }
         })
         .collect();
@@ -341,7 +343,7 @@ pub fn render_human(d: &DiffReport) -> String {
             ),
             None => writeln!(
                 s,
-                "gate {}: not measured on this corpus (no labels for it): ok",
+                "gate {}: not measured on this corpus (no labels for it): FAILED",
                 g.metric
             ),
         };

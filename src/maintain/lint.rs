@@ -283,12 +283,12 @@ fn regex_as_keywords(rule: &Rule, out: &mut Vec<Finding>) {
     // keyword list (conditions are ANDed) without splitting the rule.
     let mut words = Vec::new();
     for re in &rule.cond.regex {
-        let Ok(hir) = regex_syntax::Parser::new().parse(re.as_str()) else {
-            return;
-        };
-        match crate::rules::finite_literals(&hir) {
-            Some(w) if !w.is_empty() => words.extend(w),
-            _ => return,
+        // Words as the normalized text holds them: a regex with upper case
+        // or traditional characters is no word list (keywords are
+        // normalized, the text a regex sees is too).
+        match crate::rules::word_list(re.as_str()) {
+            Some(w) => words.extend(w),
+            None => return,
         }
     }
     if words.is_empty() {
@@ -380,12 +380,38 @@ impl Allowances {
     fn read(set: &RuleSet, problems: &mut Vec<Problem>) -> Allowances {
         let manifest_file = set.dir.join("fenliu.yaml");
         let mut manifest = Vec::new();
+        let matches = |pat: &str, id: &str| {
+            pat == id || pat.strip_suffix('*').is_some_and(|p| id.starts_with(p))
+        };
         for a in &set.lints.allow {
-            match lint_named(&a.lint) {
-                Some(l) if a.rules.is_empty() => manifest.push((l.code, "*".to_string())),
-                Some(l) => manifest.extend(a.rules.iter().map(|r| (l.code, r.clone()))),
-                None => problems
-                    .push(Problem::new(&manifest_file, unknown_lint(&a.lint)).field("lints.allow")),
+            let Some(l) = lint_named(&a.lint) else {
+                problems
+                    .push(Problem::new(&manifest_file, unknown_lint(&a.lint)).field("lints.allow"));
+                continue;
+            };
+            match &a.rules {
+                None => manifest.push((l.code, "*".to_string())),
+                Some(rules) if rules.is_empty() => problems.push(
+                    Problem::new(
+                        &manifest_file,
+                        format!("`{}`: an empty `rules` list allows nothing; leave `rules` out to allow it for every rule", a.lint),
+                    )
+                    .field("lints.allow.rules"),
+                ),
+                Some(rules) => {
+                    for pat in rules {
+                        if !set.rules.iter().any(|r| matches(pat, &r.id)) {
+                            problems.push(
+                                Problem::new(
+                                    &manifest_file,
+                                    format!("`{}`: `{pat}` names no rule of this rule set", a.lint),
+                                )
+                                .field("lints.allow.rules"),
+                            );
+                        }
+                        manifest.push((l.code, pat.clone()));
+                    }
+                }
             }
         }
         if let Some(s) = set.lints.broad_share {
@@ -410,7 +436,18 @@ impl Allowances {
             });
             let Some(lines) = lines else { continue };
             for (n, text) in rule_block(lines, line) {
-                for name in allowed_in_comment(text) {
+                let names = match allowed_in_comment(text) {
+                    Ok(names) => names,
+                    Err(reason) => {
+                        problems.push(
+                            Problem::new(&rule.file, reason)
+                                .at(Some(n), None)
+                                .rule(&rule.id),
+                        );
+                        continue;
+                    }
+                };
+                for name in names {
                     match lint_named(name) {
                         Some(l) => comments.entry(rule.id.clone()).or_default().push(l.code),
                         None => problems.push(
@@ -448,54 +485,98 @@ fn unknown_lint(name: &str) -> String {
     format!("unknown lint `{name}`; the lints are {}", known.join(", "))
 }
 
-/// The lines of a rule: the comment lines right above its `id:` line, and
-/// every line after it up to the next rule and the comments right above
-/// that one (1-based numbers).
-fn rule_block(lines: &[String], id_line: usize) -> Vec<(usize, &str)> {
-    let is_comment = |n: usize| lines[n].trim_start().starts_with('#');
-    let start = id_line.saturating_sub(1).min(lines.len());
-    let mut above = start;
-    while above > 0 && is_comment(above - 1) {
-        above -= 1;
-    }
-    let mut end = (start + 1..lines.len())
-        .find(|&n| {
-            let t = lines[n].trim_start();
-            t.starts_with("- ") && t[2..].trim_start().starts_with("id:")
-        })
-        .unwrap_or(lines.len());
-    if end < lines.len() {
-        while end > start + 1 && is_comment(end - 1) {
-            end -= 1;
-        }
-    }
-    (above..end.max(start))
-        .map(|n| (n + 1, lines[n].as_str()))
-        .collect()
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
 }
 
-/// The lint names in a `# fenliu: allow(a, b)` comment of a line.
-fn allowed_in_comment(line: &str) -> Vec<&str> {
-    let Some(hash) = line.find('#') else {
+fn is_comment(line: &str) -> bool {
+    line.trim_start().starts_with('#')
+}
+
+/// The lines of a rule (1-based numbers): its list item from the `- ` line
+/// (which may hold another key than `id:`) to the next item at the same
+/// indentation, plus the comments right above the item at the item's
+/// indentation or less. Comments right above the next item at that
+/// indentation are the next rule's; deeper ones are this rule's.
+fn rule_block(lines: &[String], id_line: usize) -> Vec<(usize, &str)> {
+    let id_at = id_line.saturating_sub(1);
+    if id_at >= lines.len() {
         return Vec::new();
+    }
+    // The item's `- ` line: the id line itself, or the nearest line above
+    // that starts an item less indented than the `id:` key.
+    let key_indent = indent(&lines[id_at]);
+    let start = (0..=id_at)
+        .rev()
+        .find(|&n| {
+            let t = lines[n].trim_start();
+            t.starts_with("- ") && (n == id_at || indent(&lines[n]) < key_indent)
+        })
+        .unwrap_or(id_at);
+    let item = indent(&lines[start]);
+    let mut above = start;
+    while above > 0 && is_comment(&lines[above - 1]) && indent(&lines[above - 1]) <= item {
+        above -= 1;
+    }
+    let next = (start + 1..lines.len())
+        .find(|&n| {
+            let l = &lines[n];
+            !is_comment(l) && !l.trim().is_empty() && indent(l) <= item
+        })
+        .unwrap_or(lines.len());
+    let mut end = next;
+    while end > start + 1 && is_comment(&lines[end - 1]) && indent(&lines[end - 1]) <= item {
+        end -= 1;
+    }
+    (above..end).map(|n| (n + 1, lines[n].as_str())).collect()
+}
+
+/// What a `# fenliu: …` comment of a line says: nothing (no such comment),
+/// the lint names it allows, or why it cannot be read.
+fn allowed_in_comment(line: &str) -> Result<Vec<&str>, String> {
+    // A comment starts at a `#` at the line's start or after a space
+    // (`3#楼` and `"#1"` are no comments).
+    let hash = line
+        .char_indices()
+        .find(|&(i, c)| c == '#' && (i == 0 || line[..i].ends_with([' ', '\t'])))
+        .map(|(i, _)| i);
+    let Some(hash) = hash else {
+        return Ok(Vec::new());
     };
-    let comment = line[hash + 1..].trim_start();
-    let Some(rest) = comment
-        .strip_prefix("fenliu:")
+    let comment = line[hash + 1..].trim();
+    let Some(after) = comment
+        .get(..6)
+        .filter(|p| p.eq_ignore_ascii_case("fenliu"))
+        .map(|_| comment[6..].trim_start())
+    else {
+        return Ok(Vec::new());
+    };
+    let bad = || {
+        format!(
+            "cannot read `# {comment}`: write `# fenliu: allow(LINT, …)` with lint names or codes"
+        )
+    };
+    let rest = after
+        .strip_prefix(':')
         .map(str::trim_start)
         .and_then(|r| r.strip_prefix("allow"))
-    else {
-        return Vec::new();
-    };
-    let rest = rest.trim_start();
+        .filter(|r| r.is_empty() || r.starts_with(['(', ' ', '\t']))
+        .ok_or_else(bad)?
+        .trim();
     let list = match rest.strip_prefix('(') {
-        Some(r) => r.split(')').next().unwrap_or(""),
-        None => rest.split_whitespace().next().unwrap_or(""),
+        Some(r) => r.strip_suffix(')').ok_or_else(bad)?,
+        None if rest.is_empty() || rest.starts_with(char::is_alphanumeric) => rest,
+        None => return Err(bad()),
     };
-    list.split(',')
+    let names: Vec<&str> = list
+        .split([',', ' ', '\t'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .collect()
+        .collect();
+    if names.is_empty() {
+        return Err(bad());
+    }
+    Ok(names)
 }
 
 /// The report `fenliu check` prints: one block per warning with its place
@@ -529,35 +610,56 @@ mod tests {
 
     #[test]
     fn allow_comments_name_lints() {
-        assert_eq!(
-            allowed_in_comment("  # fenliu: allow(silent-rule, FL004)"),
-            vec!["silent-rule", "FL004"]
-        );
-        assert_eq!(
-            allowed_in_comment("any: [x] # fenliu: allow short-keyword"),
-            vec!["short-keyword"]
-        );
-        assert!(allowed_in_comment("# allow silent-rule").is_empty());
-        assert!(allowed_in_comment("id: x").is_empty());
+        let ok: &[(&str, &[&str])] = &[
+            (
+                "  # fenliu: allow(silent-rule, FL004)",
+                &["silent-rule", "FL004"],
+            ),
+            ("any: [x] # fenliu: allow short-keyword", &["short-keyword"]),
+            (
+                "# fenliu: allow silent-rule, FL004",
+                &["silent-rule", "FL004"],
+            ),
+            ("#FENLIU : allow ( no-examples )", &["no-examples"]),
+            ("# allow silent-rule", &[]),
+            ("description: 3#楼 fenliu: allow(x)", &[]),
+            ("any: [\"#1\"]", &[]),
+            ("id: x", &[]),
+        ];
+        for (line, want) in ok {
+            assert_eq!(allowed_in_comment(line).as_deref(), Ok(*want), "{line}");
+        }
+        for bad in [
+            "# fenliu: allowed(x)",
+            "# fenliu: allow()",
+            "# fenliu allow x",
+            "# fenliu: allow(x",
+        ] {
+            assert!(allowed_in_comment(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
     fn a_rule_block_ends_at_the_next_rule() {
         let lines: Vec<String> = [
-            "rules:",
-            "  # fenliu: allow(no-examples)",
-            "  - id: a",
-            "    route: police",
-            "  # fenliu: allow(silent-rule)",
-            "  - id: b",
-            "    route: police",
+            "rules:",                             // 1
+            "  # fenliu: allow(no-examples)",     // 2: a's
+            "  - id: a",                          // 3
+            "    route: police",                  // 4
+            "    # fenliu: allow(short-keyword)", // 5: still a's
+            "  # fenliu: allow(silent-rule)",     // 6: b's
+            "  - route: police",                  // 7: b starts here
+            "    id: b",                          // 8
+            "",                                   // 9
+            "  - id: c",                          // 10
         ]
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let a: Vec<usize> = rule_block(&lines, 3).iter().map(|(n, _)| *n).collect();
-        assert_eq!(a, vec![2, 3, 4]);
-        let b: Vec<usize> = rule_block(&lines, 6).iter().map(|(n, _)| *n).collect();
-        assert_eq!(b, vec![5, 6, 7]);
+        let block =
+            |line| -> Vec<usize> { rule_block(&lines, line).iter().map(|(n, _)| *n).collect() };
+        assert_eq!(block(3), vec![2, 3, 4, 5]);
+        assert_eq!(block(8), vec![6, 7, 8, 9]);
+        assert_eq!(block(10), vec![10]);
     }
 }

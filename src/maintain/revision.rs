@@ -31,7 +31,7 @@ pub fn resolve_base(base: &str, rules: &Path) -> Result<BaseRules, String> {
     if as_dir.is_dir() {
         return Ok(BaseRules {
             dir: as_dir.to_path_buf(),
-            source: base.to_string(),
+            source: format!("directory {base}"),
             export: None,
         });
     }
@@ -53,6 +53,7 @@ pub fn resolve_base(base: &str, rules: &Path) -> Result<BaseRules, String> {
             "rev-parse",
             "--verify",
             "--quiet",
+            "--end-of-options",
             &format!("{base}^{{commit}}"),
         ],
     )
@@ -63,14 +64,12 @@ pub fn resolve_base(base: &str, rules: &Path) -> Result<BaseRules, String> {
         )
     })?;
     let commit = commit.trim().to_string();
-    let export = std::env::temp_dir().join(format!(
-        "fenliu-base-{}-{}",
-        std::process::id(),
-        &commit[..12.min(commit.len())]
-    ));
-    let _ = std::fs::remove_dir_all(&export);
-    std::fs::create_dir_all(&export)
-        .map_err(|e| format!("cannot create `{}`: {e}", export.display()))?;
+    // A fresh private directory (mode 0700, unpredictable name).
+    let export = tempfile::Builder::new()
+        .prefix("fenliu-base-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a temporary directory: {e}"))?
+        .keep();
     let guard = BaseRules {
         dir: export.join(&rel),
         source: format!("{base} ({})", &commit[..12.min(commit.len())]),

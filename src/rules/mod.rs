@@ -16,7 +16,7 @@ use std::path::Path;
 
 pub use compile::compile;
 pub use error::{LoadError, Problem};
-pub(crate) use literals::finite_literals;
+pub(crate) use literals::word_list;
 pub use load::{load, Located, RawRuleSet};
 pub(crate) use model::{CueKind, CueRole, Use};
 pub use model::{Policy, RepeatPolicy};

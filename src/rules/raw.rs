@@ -52,9 +52,9 @@ pub struct RawLints {
 pub struct RawAllow {
     /// A lint code (`FL003`) or name (`silent-rule`).
     pub lint: String,
-    /// Rule ids, or prefixes ending in `*`; every rule when empty.
+    /// Rule ids, or prefixes ending in `*`; every rule when absent.
     #[serde(default)]
-    pub rules: Vec<String>,
+    pub rules: Option<Vec<String>>,
     /// Why it is switched off, for the next maintainer.
     #[serde(default)]
     pub reason: Option<String>,

@@ -5,39 +5,41 @@ pub fn is_clause_break(c: char) -> bool {
     matches!(c, '。' | '！' | '？' | '；' | '，' | '\n' | '…')
 }
 
-/// The clause of every character of a normalized text.
+/// The clauses of a normalized text.
 #[derive(Debug, Clone)]
 pub struct Clauses {
-    /// Clause index per character.
-    of_char: Vec<u32>,
-    /// `[start, end)` character range per clause.
+    /// `[start, end)` character range per clause, in order, covering the
+    /// text.
     ranges: Vec<(usize, usize)>,
+    /// Number of characters.
+    chars: usize,
 }
 
 impl Clauses {
     /// Splits a normalized text.
     pub fn split(text: &str) -> Clauses {
-        let mut of_char = Vec::with_capacity(text.len() / 3 + 1);
-        let mut ranges = Vec::new();
+        let mut ranges = Vec::with_capacity(8);
         let mut start = 0;
-        for (i, c) in text.chars().enumerate() {
-            of_char.push(ranges.len() as u32);
+        let mut chars = 0;
+        for c in text.chars() {
+            chars += 1;
             if is_clause_break(c) {
-                ranges.push((start, i + 1));
-                start = i + 1;
+                ranges.push((start, chars));
+                start = chars;
             }
         }
-        if start < of_char.len() || ranges.is_empty() {
-            ranges.push((start, of_char.len()));
+        if start < chars || ranges.is_empty() {
+            ranges.push((start, chars));
         }
-        Clauses { of_char, ranges }
+        Clauses { ranges, chars }
     }
 
     /// The clause index of a character (the last clause past the end).
     pub fn of(&self, char_index: usize) -> usize {
-        self.of_char
-            .get(char_index)
-            .map_or(self.ranges.len().saturating_sub(1), |&c| c as usize)
+        // Clauses are few: a binary search over their ends.
+        self.ranges
+            .partition_point(|r| r.1 <= char_index)
+            .min(self.ranges.len().saturating_sub(1))
     }
 
     /// The character range of a clause.
@@ -52,7 +54,7 @@ impl Clauses {
 
     /// Whether the text had no characters.
     pub fn is_empty(&self) -> bool {
-        self.of_char.is_empty()
+        self.chars == 0
     }
 }
 

@@ -271,7 +271,7 @@ fn fold_all(original: &str, simplify: impl Fn(usize, char) -> Option<char>) -> O
 }
 
 impl Normalized {
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, c: char, from: usize) {
         let n = self.char_to_orig.len() as u32;
         self.byte_to_char.extend_from_slice(&[n; 4][..c.len_utf8()]);

@@ -237,6 +237,8 @@ pub struct KnowledgeBase {
     vocabulary: FxMap<Box<str>, u32>,
     /// Every word by term id.
     terms: Vec<Box<str>>,
+    /// Each term's place in the text order of all terms.
+    text_rank: Vec<u32>,
     /// The entry documents (title, keywords, body, cases) and the case
     /// documents.
     entry_field: Resident,
@@ -430,7 +432,14 @@ impl KnowledgeBase {
             v.sort_unstable();
             v.dedup();
         }
+        let mut by_text: Vec<u32> = (0..terms.len() as u32).collect();
+        by_text.sort_unstable_by(|&a, &b| terms[a as usize].cmp(&terms[b as usize]));
+        let mut text_rank = vec![0u32; terms.len()];
+        for (rank, &t) in by_text.iter().enumerate() {
+            text_rank[t as usize] = rank as u32;
+        }
         Ok(KnowledgeBase {
+            text_rank,
             entry_terms,
             entries,
             vocabulary,
@@ -487,14 +496,18 @@ impl KnowledgeBase {
     fn top(&self, field: &Resident, q: &Query, limit: usize) -> (Vec<(f32, usize)>, Vec<u32>) {
         const K1: f32 = 1.2;
         const B: f32 = 0.75;
-        let mut chosen: Vec<(usize, &str, u32)> = q
+        // Rarest first, ties in the words' text order (`text_rank`).
+        let mut chosen: Vec<(usize, u32, u32)> = q
             .terms
             .iter()
-            .map(|&t| (field.df(t), &*self.terms[t as usize], t))
+            .map(|&t| (field.df(t), self.text_rank[t as usize], t))
             .filter(|&(df, _, _)| df > 0)
             .collect();
+        if chosen.len() > MAX_QUERY_TERMS {
+            chosen.select_nth_unstable(MAX_QUERY_TERMS - 1);
+            chosen.truncate(MAX_QUERY_TERMS);
+        }
         chosen.sort_unstable();
-        chosen.truncate(MAX_QUERY_TERMS);
         let used: Vec<u32> = chosen.iter().map(|&(_, _, t)| t).collect();
         if chosen.is_empty() {
             return (Vec::new(), used);

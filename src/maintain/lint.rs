@@ -108,6 +108,10 @@ pub struct Finding {
     pub line: Option<usize>,
     pub message: String,
     pub fix: &'static str,
+    /// The other rule of a pair (`cross-route-keyword`): allowing the lint
+    /// on either rule silences the finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_rule: Option<String>,
 }
 
 /// What a corpus run contributes to the lints.
@@ -151,13 +155,13 @@ pub fn lint(set: &RuleSet, corpus: Option<&CorpusEvidence<'_>>) -> LintReport {
         corpus_lints(set, c, &mut all);
     }
     let before = all.len();
-    // A cross-route finding is silenced by either rule of the pair: the
-    // other rule's id is its `also` part.
+    // A finding about a pair is silenced by either rule of it.
     all.retain(|f| {
-        let other = (f.code == CROSS_ROUTE_KEYWORD.code)
-            .then(|| f.message.split('`').nth(1))
-            .flatten();
-        !allow.allows(f.code, &f.rule) && !other.is_some_and(|o| allow.allows(f.code, o))
+        !allow.allows(f.code, &f.rule)
+            && !f
+                .other_rule
+                .as_deref()
+                .is_some_and(|o| allow.allows(f.code, o))
     });
     let silenced = before - all.len();
     all.sort_by(|a, b| {
@@ -181,6 +185,7 @@ fn finding(lint: Lint, rule: &Rule, message: String) -> Finding {
         line: rule.line,
         message,
         fix: lint.fix,
+        other_rule: None,
     }
 }
 
@@ -236,7 +241,7 @@ fn cross_route_keywords(set: &RuleSet, out: &mut Vec<Finding>) {
     }
     for ((a, b), words) in pairs {
         let (ra, rb) = (&set.rules[a], &set.rules[b]);
-        out.push(finding(
+        let mut f = finding(
             CROSS_ROUTE_KEYWORD,
             rb,
             format!(
@@ -246,7 +251,9 @@ fn cross_route_keywords(set: &RuleSet, out: &mut Vec<Finding>) {
                 ra.route().map_or("", |r| r.as_str()),
                 ra.priority
             ),
-        ));
+        );
+        f.other_rule = Some(ra.id.clone());
+        out.push(f);
     }
 }
 

@@ -533,8 +533,21 @@ fn check(rules: &Path, corpus: &[PathBuf], format: Format, strict: bool) -> Resu
     let report = if corpus.is_empty() {
         lint(&set, None)
     } else {
-        let c = with_knowledge(Classifier::new(set.clone()), rules)?;
-        let (records, e) = run_corpus(&c, corpus, true)?;
+        let run = with_knowledge(Classifier::new(set.clone()), rules)
+            .and_then(|c| run_corpus(&c, corpus, true));
+        let (records, e) = match run {
+            Ok(r) => r,
+            // CI and editors read JSON: the failure comes as JSON too.
+            Err(e) if format == Format::Json => {
+                let out = serde_json::json!({
+                    "ok": false,
+                    "errors": [{ "reason": format!("{e:#}") }],
+                });
+                write_stdout((serde_json::to_string_pretty(&out)? + "\n").as_bytes())?;
+                return Ok(ExitCode::from(2));
+            }
+            Err(e) => return Err(e),
+        };
         let stats = corpus_stats(&set, &records, &e);
         let keywords = keyword_records(&set, &records);
         lint(

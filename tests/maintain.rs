@@ -771,6 +771,26 @@ fn an_empty_corpus_and_an_unmeasured_gate_are_errors_not_passes() {
             "{args:?}: {err}"
         );
     }
+    // `check --format json` answers in JSON even then.
+    let (code, out, _) = run(&[
+        "check",
+        "--rules",
+        RULES,
+        "--format",
+        "json",
+        "--corpus",
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    let v = json(&out);
+    assert_eq!(v["ok"], false);
+    assert!(
+        v["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no labelled record"),
+        "{v}"
+    );
     // The fixture corpus has no hand-off labels: a gate on them cannot pass.
     let (code, out, _) = run(&[
         "diff",

@@ -3,24 +3,15 @@
 //!
 //! cargo bench --bench classify
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use fenliu::engine::Classifier;
-use fenliu::eval::read_corpus;
-use fenliu::rules::load_rule_set;
 
-fn corpus_texts() -> Vec<String> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir("corpus")
-        .expect("corpus directory")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    files.sort();
-    let (records, _) = read_corpus(&files).expect("corpus");
-    records.into_iter().map(|r| r.text).collect()
-}
+mod common;
+use common::corpus_texts;
+use fenliu::engine::Classifier;
+use fenliu::rules::load_rule_set;
 
 fn bench(c: &mut Criterion) {
     let rules = Arc::new(load_rule_set(Path::new("rules")).expect("shipped rules"));

@@ -7,13 +7,14 @@
 //!
 //! cargo bench --bench ratio [-- ROUNDS]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 use fenliu::engine::Classifier;
-use fenliu::eval::read_corpus;
 use fenliu::rules::load_rule_set;
+
+mod common;
 
 fn main() {
     let rules = Arc::new(load_rule_set(Path::new("rules")).expect("shipped rules"));
@@ -22,14 +23,7 @@ fn main() {
         .expect("entries");
     let plain = Classifier::new(rules.clone());
     let with_kb = plain.clone().with_knowledge(Arc::new(kb));
-    let mut files: Vec<PathBuf> = std::fs::read_dir("corpus")
-        .expect("corpus directory")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    files.sort();
-    let (records, _) = read_corpus(&files).expect("corpus");
-    let texts: Vec<String> = records.into_iter().map(|r| r.text).collect();
+    let texts = common::corpus_texts();
     let rounds: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())

@@ -801,7 +801,7 @@ fn diff(
         .with_context(|| format!("the base rule set `{}`", base_rules.source))?;
     let new = classifier(rules)?;
     let (records, old_eval) = run_corpus(&old, corpus, true)?;
-    let (_, new_eval) = evaluate_again(&new, &records);
+    let new_eval = evaluate(&new, &records, Vec::new(), |_| {});
     let side = |c: &Classifier, source: String| SetRef {
         version: c.rules().version.clone(),
         digest: c.rules().digest.clone(),
@@ -824,14 +824,6 @@ fn diff(
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A second replay of records already read.
-fn evaluate_again(
-    c: &Classifier,
-    records: &[fenliu::eval::Record],
-) -> ((), fenliu::eval::Evaluation) {
-    ((), evaluate(c, records, Vec::new(), |_| {}))
 }
 
 fn schema(out: &Path, check: bool) -> Result<ExitCode> {

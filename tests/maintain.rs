@@ -45,6 +45,15 @@ fn findings(v: &Value) -> BTreeSet<(String, String)> {
         .collect()
 }
 
+/// The message of the first finding whose `field` is `value`.
+fn lint_message<'a>(v: &'a Value, field: &str, value: &str) -> &'a str {
+    v["lints"]
+        .as_array()
+        .and_then(|l| l.iter().find(|f| f[field] == value))
+        .and_then(|f| f["message"].as_str())
+        .unwrap_or_else(|| panic!("no finding with {field} = {value}: {v}"))
+}
+
 fn set(pairs: &[(&str, &str)]) -> BTreeSet<(String, String)> {
     pairs
         .iter()
@@ -97,30 +106,11 @@ fn check_lints_the_rule_set_alone_and_with_a_corpus() {
         .collect();
     assert_eq!(findings(&v), want);
     assert_eq!(v["corpus_records"], 12);
-    let broad = v["lints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "FL005")
-        .unwrap();
+    let broad = lint_message(&v, "code", "FL005");
+    assert!(broad.contains("「问题」 in 7 of 12 records"), "{broad}");
+    let shadowed = lint_message(&v, "rule", "police.theft.bike");
     assert!(
-        broad["message"]
-            .as_str()
-            .unwrap()
-            .contains("「问题」 in 7 of 12 records"),
-        "{broad}"
-    );
-    let shadowed = v["lints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "police.theft.bike")
-        .unwrap();
-    assert!(
-        shadowed["message"]
-            .as_str()
-            .unwrap()
-            .contains("`police.theft` (2 records) decided instead"),
+        shadowed.contains("`police.theft` (2 records) decided instead"),
         "{shadowed}"
     );
     // Every finding says where and how to fix it.

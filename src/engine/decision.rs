@@ -55,6 +55,17 @@ pub struct Explanation {
     pub decided_by: String,
 }
 
+impl Explanation {
+    /// The ids of the rules whose evidence counted.
+    pub fn counted_rules(&self) -> Vec<String> {
+        self.hits
+            .iter()
+            .filter(|h| h.counted)
+            .map(|h| h.rule.clone())
+            .collect()
+    }
+}
+
 /// A rule that fired.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Hit {

@@ -200,6 +200,12 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
     open.sort_unstable();
 
     hits.sort_unstable_by_key(|h| (h.rule, h.slot, h.span.start, h.span.end));
+    let ctx = Context {
+        norm: &norm,
+        clauses: &clauses,
+        scopes: &scopes,
+        open: &open,
+    };
     let mut fired = Vec::with_capacity(16);
     let mut i = 0;
     while i < hits.len() {
@@ -209,12 +215,6 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
             .position(|h| h.rule != rule)
             .map_or(hits.len(), |p| i + p);
         if !rules.rules[rule as usize].cond.is_regex_only() {
-            let ctx = Context {
-                norm: &norm,
-                clauses: &clauses,
-                scopes: &scopes,
-                open: &open,
-            };
             if let Some(f) = evaluate(rules, rule as usize, &hits[i..j], &ctx) {
                 fired.push(f);
             }
@@ -243,12 +243,6 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
         // Unless-hits of a regex-only rule are in `hits` too.
         let from = hits.partition_point(|h| (h.rule as usize) < rule);
         let to = hits.partition_point(|h| (h.rule as usize) <= rule);
-        let ctx = Context {
-            norm: &norm,
-            clauses: &clauses,
-            scopes: &scopes,
-            open: &open,
-        };
         if let Some(f) = evaluate(rules, rule, &hits[from..to], &ctx) {
             fired.push(f);
         }

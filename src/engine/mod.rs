@@ -224,13 +224,7 @@ impl Classifier {
             let audit = Audit {
                 ruleset_version: decision.ruleset.version.clone(),
                 ruleset_digest: decision.ruleset.digest.clone(),
-                rules: decision
-                    .explanation
-                    .hits
-                    .iter()
-                    .filter(|h| h.counted)
-                    .map(|h| h.rule.clone())
-                    .collect(),
+                rules: decision.explanation.counted_rules(),
                 decided_by: decision.explanation.decided_by.clone(),
                 confidence: decision.confidence,
                 review: decision.review,

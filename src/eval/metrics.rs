@@ -169,7 +169,8 @@ pub fn evaluate(
     }
 }
 
-fn ratio(a: usize, b: usize) -> f64 {
+/// `a / b`, 0 when `b` is 0.
+pub(crate) fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 {
         0.0
     } else {
@@ -177,6 +178,7 @@ fn ratio(a: usize, b: usize) -> f64 {
     }
 }
 
-fn round4(x: f64) -> f64 {
+/// Four decimals, as every report prints them.
+pub(crate) fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }

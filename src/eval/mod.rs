@@ -7,4 +7,5 @@ mod report;
 
 pub use corpus::{read_corpus, CorpusError, Record, SkippedLine};
 pub use metrics::{evaluate, Evaluation, Misrouted, RouteMetrics};
+pub(crate) use metrics::{ratio, round4};
 pub use report::render_text;

@@ -217,8 +217,6 @@ struct Resident {
     /// Per document: its field length (tantivy's field norm) and its entry.
     doc_len: Vec<f32>,
     doc_ord: Vec<u32>,
-    /// Index document -> field document (only while reading the index).
-    local: FxMap<u32, u32>,
     /// Documents that have the field.
     docs: usize,
     avg_len: f32,
@@ -362,12 +360,16 @@ impl KnowledgeBase {
         let mut terms: Vec<Box<str>> = Vec::new();
         let mut entry_field = Resident::default();
         let mut case_field = Resident::default();
-        let mut base = 0u32;
         for seg in searcher.segment_readers() {
             let ord_col = seg.fast_fields().u64("ord").map_err(kb_err)?;
-            for (field, out) in [
-                (fields.entry_text, &mut entry_field),
-                (fields.case_text, &mut case_field),
+            // Index document -> field document, for this segment.
+            let (mut entry_local, mut case_local) = (
+                vec![u32::MAX; seg.max_doc() as usize],
+                vec![u32::MAX; seg.max_doc() as usize],
+            );
+            for (field, out, local) in [
+                (fields.entry_text, &mut entry_field, &mut entry_local),
+                (fields.case_text, &mut case_field, &mut case_local),
             ] {
                 let inverted = seg.inverted_index(field).map_err(kb_err)?;
                 let norms = seg.get_fieldnorms_reader(field).map_err(kb_err)?;
@@ -394,30 +396,26 @@ impl KnowledgeBase {
                         .map_err(kb_err)?;
                     let mut doc = postings.doc();
                     while doc != tantivy::TERMINATED {
-                        let local = match out.local.get(&(base + doc)) {
-                            Some(&n) => n,
-                            None => {
-                                let n = out.doc_ord.len() as u32;
-                                out.local.insert(base + doc, n);
-                                out.doc_len.push(norms.fieldnorm(doc) as f32);
-                                out.doc_ord
-                                    .push(ord_col.first(doc).unwrap_or(u64::MAX) as u32);
-                                n
-                            }
+                        let Some(slot) = local.get_mut(doc as usize) else {
+                            break;
                         };
-                        out.postings[id as usize].push((local, postings.term_freq()));
+                        if *slot == u32::MAX {
+                            *slot = out.doc_ord.len() as u32;
+                            out.doc_len.push(norms.fieldnorm(doc) as f32);
+                            out.doc_ord
+                                .push(ord_col.first(doc).unwrap_or(u64::MAX) as u32);
+                        }
+                        out.postings[id as usize].push((*slot, postings.term_freq()));
                         doc = postings.advance();
                     }
                 }
             }
-            base += seg.max_doc();
         }
         entry_field.docs = entries.len();
         case_field.docs = entries.iter().map(|e| e.cases.len()).sum();
         for f in [&mut entry_field, &mut case_field] {
             f.avg_len = (f.avg_len / f.docs.max(1) as f32).max(1.0);
             f.postings.resize_with(terms.len(), Vec::new);
-            f.local = FxMap::default();
         }
         let mut entry_terms: Vec<Vec<u32>> = vec![Vec::new(); entries.len()];
         for (t, postings) in entry_field.postings.iter().enumerate() {

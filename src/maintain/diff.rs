@@ -7,7 +7,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::engine::Decision;
-use crate::eval::{Evaluation, Record};
+use crate::eval::{round4, Evaluation, Record};
 use crate::rules::Route;
 
 /// `--max-drop METRIC=AMOUNT`: the gate fails when METRIC falls by more
@@ -107,13 +107,7 @@ impl Side {
             handoff: d.handoff.clone(),
             deciding_rule: d.explanation.deciding_rule.clone(),
             decided_by: d.explanation.decided_by.clone(),
-            counted: d
-                .explanation
-                .hits
-                .iter()
-                .filter(|h| h.counted)
-                .map(|h| h.rule.clone())
-                .collect(),
+            counted: d.explanation.counted_rules(),
         }
     }
 }
@@ -253,10 +247,6 @@ pub fn diff(
         metrics,
         gates,
     }
-}
-
-fn round4(x: f64) -> f64 {
-    (x * 10_000.0).round() / 10_000.0
 }
 
 /// The report `fenliu diff` prints.

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::stats::CorpusStats;
-use crate::rules::{Problem, Rule, RuleSet, Use};
+use crate::rules::{id_matches, Problem, Rule, RuleSet, Use};
 
 /// A lint: its stable code, its name and what fixes it.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -387,9 +387,6 @@ impl Allowances {
     fn read(set: &RuleSet, problems: &mut Vec<Problem>) -> Allowances {
         let manifest_file = set.dir.join("fenliu.yaml");
         let mut manifest = Vec::new();
-        let matches = |pat: &str, id: &str| {
-            pat == id || pat.strip_suffix('*').is_some_and(|p| id.starts_with(p))
-        };
         for a in &set.lints.allow {
             let Some(l) = lint_named(&a.lint) else {
                 problems
@@ -407,7 +404,7 @@ impl Allowances {
                 ),
                 Some(rules) => {
                     for pat in rules {
-                        if !set.rules.iter().any(|r| matches(pat, &r.id)) {
+                        if !set.rules.iter().any(|r| id_matches(pat, &r.id)) {
                             problems.push(
                                 Problem::new(
                                     &manifest_file,
@@ -473,14 +470,10 @@ impl Allowances {
         self.comments
             .get(rule)
             .is_some_and(|codes| codes.contains(&code))
-            || self.manifest.iter().any(|(c, pat)| {
-                *c == code
-                    && (pat == "*"
-                        || pat == rule
-                        || pat
-                            .strip_suffix('*')
-                            .is_some_and(|prefix| rule.starts_with(prefix)))
-            })
+            || self
+                .manifest
+                .iter()
+                .any(|(c, pat)| *c == code && id_matches(pat, rule))
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::eval::{Evaluation, Record};
+use crate::eval::{ratio, round4, Evaluation, Record};
 use crate::rules::{Route, RuleSet};
 use crate::text::normalize;
 
@@ -295,16 +295,4 @@ pub fn keyword_records(set: &RuleSet, records: &[Record]) -> BTreeMap<String, us
         .filter(|&(p, c)| keyword[p] && c > 0)
         .map(|(p, c)| (set.patterns[p].clone(), c))
         .collect()
-}
-
-fn ratio(a: usize, b: usize) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        a as f64 / b as f64
-    }
-}
-
-fn round4(x: f64) -> f64 {
-    (x * 10_000.0).round() / 10_000.0
 }

@@ -828,14 +828,11 @@ fn compile_route_rule(
     let unless = compile_unless(idx, r.unless.as_ref(), loc, pats, problems);
     let mut suppresses = Vec::new();
     for target in &r.suppresses {
-        let found: Vec<usize> = match target.strip_suffix('*') {
-            Some(prefix) => ids
-                .iter()
-                .filter(|(id, _)| id.starts_with(prefix))
-                .map(|(_, &i)| i)
-                .collect(),
-            None => ids.get(target.as_str()).copied().into_iter().collect(),
-        };
+        let found: Vec<usize> = ids
+            .iter()
+            .filter(|(id, _)| super::model::id_matches(target, id))
+            .map(|(_, &i)| i)
+            .collect();
         if found.is_empty() {
             problems.push(
                 file,

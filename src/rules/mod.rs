@@ -18,8 +18,8 @@ pub use compile::compile;
 pub use error::{LoadError, Problem};
 pub(crate) use literals::word_list;
 pub use load::{load, Located, RawRuleSet};
+pub use model::{id_matches, Policy, RepeatPolicy};
 pub(crate) use model::{CueKind, CueRole, Use};
-pub use model::{Policy, RepeatPolicy};
 pub use model::{Route, Rule, RuleSet, Target, APPEAL_TYPES, EMERGENCY_LINES};
 
 /// Loads and compiles the rule set in `dir`.

@@ -76,6 +76,15 @@ impl fmt::Display for Route {
     }
 }
 
+/// Whether `pattern` names rule `id`: the id itself, or a prefix ending
+/// in `*` (`legal-process.discipline*`; `*` alone is every rule).
+pub fn id_matches(pattern: &str, id: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => id.starts_with(prefix),
+        None => pattern == id,
+    }
+}
+
 /// The appeal types of the standard.
 pub const APPEAL_TYPES: [&str; 5] = ["咨询", "求助", "投诉", "举报", "建议"];
 

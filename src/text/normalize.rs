@@ -225,9 +225,8 @@ pub fn normalize(original: &str) -> Normalized {
         original.chars().collect()
     };
     let chars = fix_zhe(chars);
-    let slow = fold_all(original, |i, c| Some(chars.get(i).copied().unwrap_or(c)));
-    // The closure above never gives up.
-    slow.unwrap_or_else(|| fold_all("", |_, c| Some(c)).unwrap_or_default())
+    // This closure never gives up: the default is never taken.
+    fold_all(original, |i, c| Some(chars.get(i).copied().unwrap_or(c))).unwrap_or_default()
 }
 
 /// Folds every character of `original` after `simplify` (which may give up

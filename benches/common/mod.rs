@@ -4,6 +4,11 @@ use std::path::PathBuf;
 
 use fenliu::eval::read_corpus;
 
+// The allocator `fenliu serve` runs with (src/main.rs): a bench measures
+// what production runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The texts of every record under `corpus/`, in file order.
 pub fn corpus_texts() -> Vec<String> {
     let mut files: Vec<PathBuf> = std::fs::read_dir("corpus")

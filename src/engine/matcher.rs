@@ -5,7 +5,7 @@
 //! only for rules whose keywords already hold (or, for regex-only rules,
 //! behind one `RegexSet` pass).
 
-use crate::rules::{CueKind, CueRole, RuleSet, Use};
+use crate::rules::{CueKind, CueRole, RuleSet, Use, UNLESS_REGEX};
 use crate::text::{normalize, Clauses, Normalized, Token};
 
 /// A span of the normalized text, in characters.
@@ -125,7 +125,7 @@ impl Analysis {
 /// Runs the whole matching stage.
 pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
     let norm = normalize(text);
-    let clauses = Clauses::split(&norm.text);
+    let clauses = Clauses::of_normalized(&norm);
     // Token boundaries matter only to rules that match on tokens; jieba is
     // the largest single cost of an appeal, so it runs only when needed.
     let segmented = rules.needs_tokens;
@@ -134,10 +134,11 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
     } else {
         Vec::new()
     };
-    let mut boundary = vec![false; if segmented { norm.text.len() + 1 } else { 0 }];
+    // Token boundaries, in characters.
+    let mut boundary = vec![false; if segmented { norm.char_len() + 1 } else { 0 }];
     for t in &toks {
-        boundary[t.start] = true;
-        boundary[t.end] = true;
+        boundary[norm.char_at_byte(t.start)] = true;
+        boundary[norm.char_at_byte(t.end)] = true;
     }
 
     // Sized for a typical appeal: growing them showed in profiles.
@@ -148,32 +149,20 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
     // Required parts of gated regexes found, as a bit mask per regex.
     let mut parts = vec![0u8; rules.gated_regexes.len()];
     let mut touched: Vec<u32> = Vec::with_capacity(32);
-    for m in rules.automaton.find_overlapping_iter(&norm.text) {
-        let span = CharSpan {
-            start: norm.char_at_byte(m.start()),
-            end: norm.char_at_byte(m.end()),
-        };
-        let on_tokens = segmented && boundary[m.start()] && boundary[m.end()];
-        for u in &rules.uses[m.pattern().as_usize()] {
+    rules.keywords.find(&norm.text, |pattern, start, end| {
+        let span = CharSpan { start, end };
+        let on_tokens = segmented && boundary[start] && boundary[end];
+        for u in &rules.uses[pattern] {
+            let hit = |rule, slot| Hit {
+                rule,
+                slot,
+                span,
+                on_tokens,
+            };
             match *u {
-                Use::Any(r) => hits.push(Hit {
-                    rule: r,
-                    slot: 0,
-                    span,
-                    on_tokens,
-                }),
-                Use::Group(r, g) => hits.push(Hit {
-                    rule: r,
-                    slot: g + 1,
-                    span,
-                    on_tokens,
-                }),
-                Use::Unless(r) => hits.push(Hit {
-                    rule: r,
-                    slot: UNLESS,
-                    span,
-                    on_tokens,
-                }),
+                Use::Any(r) => hits.push(hit(r, 0)),
+                Use::Group(r, g) => hits.push(hit(r, g + 1)),
+                Use::Unless(r) => hits.push(hit(r, UNLESS)),
                 Use::Cue(c, role) => cue_hits.push((c, role, span)),
                 Use::Danger => danger.push(span),
                 Use::NewFact => new_fact = true,
@@ -186,7 +175,7 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
                 }
             }
         }
-    }
+    });
     let scopes = cue_scopes(rules, &mut cue_hits, &clauses);
 
     // Regexes whose every required part the automaton found.
@@ -221,10 +210,11 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
         }
         i = j;
     }
-    // Regex-only rules: those with an open regex, and those the set of
-    // ungated ones says match.
+    // Regex-only rules: those with an open condition regex, and those the
+    // set of ungated ones says match.
     let mut regex_rules: Vec<usize> = open
         .iter()
+        .filter(|&&(_, k)| k < UNLESS_REGEX)
         .map(|&(r, _)| r as usize)
         .filter(|&r| rules.rules[r].cond.is_regex_only())
         .collect();
@@ -359,6 +349,15 @@ impl Context<'_> {
         rules.rules[idx].cond.regex_parts[k] == 0
             || self.open.binary_search(&(idx as u32, k as u16)).is_ok()
     }
+
+    /// Whether `unless` regex `j` of rule `idx` can match at all.
+    fn may_match_unless(&self, rules: &RuleSet, idx: usize, j: usize) -> bool {
+        rules.rules[idx].unless.regex_parts[j] == 0
+            || self
+                .open
+                .binary_search(&(idx as u32, UNLESS_REGEX + j as u16))
+                .is_ok()
+    }
 }
 
 /// `routes` is the bit of the rule's route, or 0 for an appeal-type rule:
@@ -490,14 +489,15 @@ fn evaluate(rules: &RuleSet, idx: usize, hits: &[Hit], ctx: &Context<'_>) -> Opt
     if rule.unless.clause_scope && unless.iter().any(|u| touched(u.span)) {
         return None;
     }
-    if rule.unless.regex.iter().any(|re| {
-        re.find_iter(&norm.text).any(|m| {
-            !rule.unless.clause_scope
-                || touched(CharSpan {
-                    start: norm.char_at_byte(m.start()),
-                    end: norm.char_at_byte(m.end()),
-                })
-        })
+    if rule.unless.regex.iter().enumerate().any(|(j, re)| {
+        ctx.may_match_unless(rules, idx, j)
+            && re.find_iter(&norm.text).any(|m| {
+                !rule.unless.clause_scope
+                    || touched(CharSpan {
+                        start: norm.char_at_byte(m.start()),
+                        end: norm.char_at_byte(m.end()),
+                    })
+            })
     }) {
         return None;
     }

@@ -281,13 +281,12 @@ pub fn keyword_records(set: &RuleSet, records: &[Record]) -> BTreeMap<String, us
     for r in records {
         let norm = normalize(&r.text);
         seen.iter_mut().for_each(|s| *s = false);
-        for m in set.automaton.find_overlapping_iter(&norm.text) {
-            let p = m.pattern().as_usize();
+        set.keywords.find(&norm.text, |p, _, _| {
             if keyword[p] && !seen[p] {
                 seen[p] = true;
                 counts[p] += 1;
             }
-        }
+        });
     }
     counts
         .into_iter()

@@ -9,10 +9,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use aho_corasick::{AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexSet};
 
 use super::error::{did_you_mean, LoadError, Problem};
+use super::keywords::Keywords;
 use super::load::{Located, RawRuleSet};
 use super::model::*;
 use super::raw::{RawCondition, RawPolicy, RawRule, RawTypeRule, RawUnless};
@@ -225,7 +225,7 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
     let mut regex_only = Vec::new();
     let mut gated_regexes = Vec::new();
     for (i, r) in rules.iter_mut().enumerate() {
-        for (k, re) in r.cond.regex.iter().enumerate() {
+        let mut gate = |re: &Regex, k: u16| {
             let mut parts = super::literals::required_parts(re.as_str());
             if parts.is_empty() {
                 parts.extend(regex_gates(std::slice::from_ref(re)));
@@ -237,20 +237,22 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
                         pats.add_literal(lit, Use::RegexPart(slot, f as u8));
                     }
                 }
-                gated_regexes.push((i as u32, k as u16, ((1u16 << parts.len()) - 1) as u8));
+                gated_regexes.push((i as u32, k, ((1u16 << parts.len()) - 1) as u8));
             }
-            r.cond.regex_parts[k] = parts.len() as u8;
+            parts.len() as u8
+        };
+        for (k, re) in r.cond.regex.iter().enumerate() {
+            r.cond.regex_parts[k] = gate(re, k as u16);
+        }
+        for (j, re) in r.unless.regex.iter().enumerate() {
+            r.unless.regex_parts[j] = gate(re, UNLESS_REGEX + j as u16);
         }
         if r.cond.is_regex_only() && r.cond.regex_parts.contains(&0) {
             regex_only.push(i);
         }
     }
-    let automaton = match AhoCorasickBuilder::new()
-        .match_kind(MatchKind::Standard)
-        .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-        .build(&pats.patterns)
-    {
-        Ok(a) => a,
+    let keywords = match Keywords::new(&pats.patterns) {
+        Ok(k) => k,
         Err(e) => {
             return Err(LoadError::from(vec![Problem::new(
                 &raw.dir,
@@ -295,7 +297,7 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
         rules,
         policy,
         segmenter,
-        automaton,
+        keywords,
         uses: pats.uses,
         patterns: pats.patterns,
         cues,
@@ -765,8 +767,10 @@ fn compile_unless(
             None => regexes.push(pattern.clone()),
         }
     }
+    let regex = compile_regexes(&regexes, loc, "unless", problems);
     Unless {
-        regex: compile_regexes(&regexes, loc, "unless", problems),
+        regex_parts: vec![0; regex.len()],
+        regex,
         clause_scope,
     }
 }

@@ -11,9 +11,16 @@ const MAX_FACTORS: usize = 4;
 
 /// The finite list of non-empty strings `hir` matches, if it is one.
 pub(crate) fn finite_literals(hir: &Hir) -> Option<Vec<String>> {
+    expand(hir).filter(|out| out.iter().all(|w| !w.is_empty()))
+}
+
+/// The finite list of strings `hir` matches (the empty one included), if it
+/// is one of at most `MAX_LITERALS`.
+fn expand(hir: &Hir) -> Option<Vec<String>> {
     let out = match hir.kind() {
+        HirKind::Empty => vec![String::new()],
         HirKind::Literal(l) => vec![String::from_utf8(l.0.to_vec()).ok()?],
-        HirKind::Capture(c) => finite_literals(&c.sub)?,
+        HirKind::Capture(c) => expand(&c.sub)?,
         HirKind::Class(Class::Unicode(c)) => {
             let mut chars = Vec::new();
             for r in c.iter() {
@@ -29,27 +36,50 @@ pub(crate) fn finite_literals(hir: &Hir) -> Option<Vec<String>> {
         HirKind::Alternation(subs) => {
             let mut out = Vec::new();
             for s in subs {
-                out.extend(finite_literals(s)?);
+                out.extend(expand(s)?);
             }
             out
         }
         HirKind::Concat(subs) => {
             let mut out = vec![String::new()];
             for s in subs {
-                let tails = finite_literals(s)?;
-                out = out
-                    .iter()
-                    .flat_map(|h| tails.iter().map(move |t| format!("{h}{t}")))
-                    .collect();
-                if out.len() > MAX_LITERALS {
-                    return None;
+                out = product(&out, &expand(s)?)?;
+            }
+            out
+        }
+        // `x?`, `x{1,2}`: a few copies of a finite list.
+        HirKind::Repetition(r) if r.max.is_some_and(|m| m <= 3) => {
+            let sub = expand(&r.sub)?;
+            let mut out = Vec::new();
+            let mut copies = vec![String::new()];
+            for n in 0..=r.max.unwrap_or(0) {
+                if n >= r.min {
+                    out.extend(copies.iter().cloned());
                 }
+                copies = product(&copies, &sub)?;
             }
             out
         }
         _ => return None,
     };
-    (out.len() <= MAX_LITERALS && out.iter().all(|w| !w.is_empty())).then_some(out)
+    let mut out = out;
+    out.sort();
+    out.dedup();
+    (out.len() <= MAX_LITERALS).then_some(out)
+}
+
+/// Every string of `heads` followed by every string of `tails`, if there
+/// are at most `MAX_LITERALS`.
+fn product(heads: &[String], tails: &[String]) -> Option<Vec<String>> {
+    if heads.len() * tails.len() > MAX_LITERALS {
+        return None;
+    }
+    Some(
+        heads
+            .iter()
+            .flat_map(|h| tails.iter().map(move |t| format!("{h}{t}")))
+            .collect(),
+    )
 }
 
 /// The word list a regex is, if every word is found as written in
@@ -88,7 +118,34 @@ fn collect(hir: &Hir, out: &mut Vec<Vec<String>>) {
     }
     match hir.kind() {
         HirKind::Capture(c) => collect(&c.sub, out),
-        HirKind::Concat(subs) => subs.iter().for_each(|s| collect(s, out)),
+        HirKind::Concat(subs) => {
+            // Neighbouring finite pieces are one longer, rarer part while
+            // their product stays small: (免费|无偿)(送|给)我 is four words,
+            // not three parts of which 我 and 给 are in every other appeal.
+            let mut run = vec![String::new()];
+            let flush = |run: &mut Vec<String>, out: &mut Vec<Vec<String>>| {
+                if run.iter().all(|w| !w.is_empty()) {
+                    out.push(std::mem::take(run));
+                }
+                *run = vec![String::new()];
+            };
+            for s in subs {
+                match expand(s) {
+                    Some(words) => match product(&run, &words) {
+                        Some(longer) => run = longer,
+                        None => {
+                            flush(&mut run, out);
+                            run = words;
+                        }
+                    },
+                    None => {
+                        flush(&mut run, out);
+                        collect(s, out);
+                    }
+                }
+            }
+            flush(&mut run, out);
+        }
         HirKind::Repetition(r) if r.min >= 1 => collect(&r.sub, out),
         _ => {}
     }
@@ -121,15 +178,14 @@ mod tests {
     fn required_parts_of_a_concatenation() {
         let parts =
             required_parts("(人|孩子)[^，。]{0,6}(掉|落)(咗)?(进|到)了?[^，。]{0,6}(河|水塘)");
-        assert_eq!(
-            parts,
-            vec![
-                vec!["人".to_string(), "孩子".into()],
-                vec!["掉".to_string(), "落".into()],
-                vec!["到".to_string(), "进".into()],
-                vec!["河".to_string(), "水塘".into()],
-            ]
-        );
+        // Neighbouring finite pieces make one part: 掉进, 落咗到了, ...
+        assert_eq!(parts.len(), 3, "{parts:?}");
+        assert_eq!(parts[0].len(), 16);
+        for w in ["掉进", "落到", "掉咗进", "落咗到了"] {
+            assert!(parts[0].contains(&w.to_string()), "{w} in {:?}", parts[0]);
+        }
+        assert_eq!(parts[1], vec!["人".to_string(), "孩子".into()]);
+        assert_eq!(parts[2], vec!["水塘".to_string(), "河".into()]);
         assert!(required_parts("a|b.c").is_empty());
         assert_eq!(
             required_parts("投诉.{0,8}(民警|警察)"),
@@ -138,5 +194,26 @@ mod tests {
                 vec!["民警".to_string(), "警察".into()]
             ]
         );
+        // An optional tail is a finite piece too.
+        assert_eq!(
+            required_parts("(冒充|自称是?)[^，。]{0,8}警察"),
+            vec![
+                vec!["冒充".to_string(), "自称".into(), "自称是".into()],
+                vec!["警察".to_string()]
+            ]
+        );
+        // A piece that may be empty is no part.
+        assert!(required_parts("(着火)?.{0,3}").is_empty());
+    }
+
+    #[test]
+    fn merging_stops_before_the_word_list_grows_too_long() {
+        // 4 x 5 x 2 words, then a class of 8 would make 320: it starts a
+        // part of its own.
+        let parts = required_parts("(免费|无偿|白白?)(批|送|分|划|给)给?我[一个块套盖建栋辆]");
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert_eq!(parts[0].len(), 40);
+        assert!(parts[0].contains(&"白白送给我".to_string()));
+        assert_eq!(parts[1].len(), 8);
     }
 }

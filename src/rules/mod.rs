@@ -6,6 +6,7 @@
 
 mod compile;
 pub mod error;
+mod keywords;
 mod literals;
 mod load;
 mod model;
@@ -19,7 +20,7 @@ pub use error::{LoadError, Problem};
 pub(crate) use literals::word_list;
 pub use load::{load, Located, RawRuleSet};
 pub use model::{id_matches, Policy, RepeatPolicy};
-pub(crate) use model::{CueKind, CueRole, Use};
+pub(crate) use model::{CueKind, CueRole, Use, UNLESS_REGEX};
 pub use model::{Route, Rule, RuleSet, Target, APPEAL_TYPES, EMERGENCY_LINES};
 
 /// Loads and compiles the rule set in `dir`.

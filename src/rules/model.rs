@@ -4,10 +4,10 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use aho_corasick::AhoCorasick;
 use regex::{Regex, RegexSet};
 use serde::{Deserialize, Serialize};
 
+use super::keywords::Keywords;
 use super::raw::RawExamples;
 use crate::text::Segmenter;
 
@@ -166,8 +166,15 @@ impl Condition {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Unless {
     pub regex: Vec<Regex>,
+    /// Per regex, as `Condition::regex_parts`: an `unless` regex whose
+    /// parts the automaton did not all find cannot match.
+    pub regex_parts: Vec<u8>,
     pub clause_scope: bool,
 }
+
+/// `gated_regexes` and the open list number a rule's `unless` regexes from
+/// here, after its condition regexes.
+pub(crate) const UNLESS_REGEX: u16 = 0x8000;
 
 /// What a keyword of the automaton is used for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,7 +274,7 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub policy: Policy,
     pub(crate) segmenter: Segmenter,
-    pub(crate) automaton: AhoCorasick,
+    pub(crate) keywords: Keywords,
     /// Uses of each automaton pattern.
     pub(crate) uses: Vec<Vec<Use>>,
     /// The pattern strings, for lints and explanations.
@@ -312,7 +319,7 @@ impl RuleSet {
 
     /// Bytes the keyword automaton takes (for reports).
     pub fn automaton_bytes(&self) -> usize {
-        self.automaton.memory_usage()
+        self.keywords.memory_usage()
     }
 
     /// The keywords of a rule, for lints.

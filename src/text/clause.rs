@@ -34,6 +34,24 @@ impl Clauses {
         Clauses { ranges, chars }
     }
 
+    /// The clauses of a normalized appeal, from the clause punctuation its
+    /// normalization noted (the same clauses as [`Clauses::split`] of its
+    /// text).
+    pub fn of_normalized(norm: &super::Normalized) -> Clauses {
+        let chars = norm.char_len();
+        let mut ranges = Vec::with_capacity(norm.clause_breaks().len() + 1);
+        let mut start = 0;
+        for &b in norm.clause_breaks() {
+            let end = b as usize + 1;
+            ranges.push((start, end));
+            start = end;
+        }
+        if start < chars || ranges.is_empty() {
+            ranges.push((start, chars));
+        }
+        Clauses { ranges, chars }
+    }
+
     /// The clause index of a character (the last clause past the end).
     pub fn of(&self, char_index: usize) -> usize {
         // Clauses are few: a binary search over their ends.
@@ -71,6 +89,23 @@ mod tests {
         assert_eq!(c.of(7), 1);
         assert_eq!(c.range(2), (12, 14));
         assert_eq!(c.of(100), 2);
+    }
+
+    #[test]
+    fn normalization_notes_the_same_clauses() {
+        for text in [
+            "没有人受伤，就是车坏了。快来",
+            "",
+            "，，",
+            "第一行\n\n第二行…完了",
+            "救命!! 着火了;快, 来?",
+            "没有标点",
+        ] {
+            let norm = crate::text::normalize(text);
+            let a = Clauses::split(&norm.text);
+            let b = Clauses::of_normalized(&norm);
+            assert_eq!((a.ranges, a.chars), (b.ranges, b.chars), "text {text:?}");
+        }
     }
 
     #[test]

@@ -10,14 +10,18 @@ pub struct Normalized {
     /// The normalized text: simplified, half-width, lower-case ASCII, noise
     /// removed, whitespace folded.
     pub text: String,
-    /// For each byte of `text` (and one past the end), the index of the
-    /// normalized character that starts at or contains it.
-    byte_to_char: Vec<u32>,
+    /// For each normalized character, and one past the end, its byte offset
+    /// in `text`.
+    char_to_byte: Vec<u32>,
     /// For each normalized character, the index of the original character it
     /// came from.
     char_to_orig: Vec<u32>,
     /// Number of characters in the original text.
     orig_len: usize,
+    /// Character indexes of the clause punctuation in `text`, in order:
+    /// noted while folding, so clause splitting need not read the text
+    /// again.
+    breaks: Vec<u32>,
 }
 
 impl Normalized {
@@ -26,11 +30,17 @@ impl Normalized {
         self.char_to_orig.len()
     }
 
-    /// The normalized character index of a byte offset into `text`.
+    /// The normalized character index of a byte offset into `text` (the
+    /// character that starts at or contains it; past the end: the length).
     pub fn char_at_byte(&self, byte: usize) -> usize {
-        self.byte_to_char
-            .get(byte)
-            .map_or(self.char_len(), |&c| c as usize)
+        self.char_to_byte
+            .partition_point(|&b| b as usize <= byte)
+            .saturating_sub(1)
+    }
+
+    /// Character indexes of the clause punctuation, in order.
+    pub fn clause_breaks(&self) -> &[u32] {
+        &self.breaks
     }
 
     /// Maps a normalized character range `[start, end)` to the original
@@ -234,15 +244,27 @@ pub fn normalize(original: &str) -> Normalized {
 fn fold_all(original: &str, simplify: impl Fn(usize, char) -> Option<char>) -> Option<Normalized> {
     let mut out = Normalized {
         text: String::with_capacity(original.len()),
-        byte_to_char: Vec::with_capacity(original.len() + 1),
-        char_to_orig: Vec::with_capacity(original.len() / 2),
+        // Upper bounds: no growing on the way.
+        char_to_byte: Vec::with_capacity(original.len() + 1),
+        char_to_orig: Vec::with_capacity(original.len()),
         orig_len: 0,
+        breaks: Vec::new(),
     };
     let mut pending_space: Option<usize> = None;
     let mut last: Option<char> = None;
+    let mut n = 0;
     for (i, c) in original.chars().enumerate() {
-        out.orig_len = i + 1;
-        match fold(simplify(i, c)?) {
+        n = i + 1;
+        let c = simplify(i, c)?;
+        // Most characters of an appeal are ideographs that stay as they
+        // are and end no clause: no space is kept before one.
+        if is_cjk(c) {
+            pending_space = None;
+            out.push(c, i);
+            last = Some(c);
+            continue;
+        }
+        match fold(c) {
             Fold::Drop => {}
             Fold::Space => {
                 if last.is_some() && pending_space.is_none() {
@@ -260,20 +282,23 @@ fn fold_all(original: &str, simplify: impl Fn(usize, char) -> Option<char>) -> O
                 if k == '\n' && last == Some('\n') {
                     continue;
                 }
+                if super::clause::is_clause_break(k) {
+                    out.breaks.push(out.char_to_orig.len() as u32);
+                }
                 out.push(k, i);
                 last = Some(k);
             }
         }
     }
-    out.byte_to_char.push(out.char_to_orig.len() as u32);
+    out.orig_len = n;
+    out.char_to_byte.push(out.text.len() as u32);
     Some(out)
 }
 
 impl Normalized {
     #[inline(always)]
     fn push(&mut self, c: char, from: usize) {
-        let n = self.char_to_orig.len() as u32;
-        self.byte_to_char.extend_from_slice(&[n; 4][..c.len_utf8()]);
+        self.char_to_byte.push(self.text.len() as u32);
         self.text.push(c);
         self.char_to_orig.push(from as u32);
     }

@@ -49,22 +49,17 @@ pub(crate) fn decide(
     }
 
     let by_precedence = |r: &Route| policy.rank[r.index()];
-    let decisive: Vec<Route> = Route::ALL
+    let decisive = Route::ALL
         .into_iter()
         .filter(|r| best[r.index()].is_some_and(|b| b.priority >= policy.decisive_priority))
-        .collect();
-    let any_evidence: Vec<Route> = Route::ALL
-        .into_iter()
-        .filter(|r| best[r.index()].is_some())
-        .collect();
+        .min_by_key(by_precedence);
 
-    let chosen: Option<Route> = if let Some(r) = decisive.iter().copied().min_by_key(by_precedence)
-    {
+    let chosen: Option<Route> = if let Some(r) = decisive {
         Some(r)
     } else {
-        any_evidence
-            .iter()
-            .copied()
+        Route::ALL
+            .into_iter()
+            .filter(|r| best[r.index()].is_some())
             .max_by_key(|r| {
                 (
                     best[r.index()].map_or(0, |b| b.priority),
@@ -120,7 +115,7 @@ pub(crate) fn decide(
             let mut s = format!(
                 "规则 {} 命中“{}”（优先级 {}）",
                 rule.id,
-                original.texts(analysis, &f.spans).join("”“"),
+                original.quoted(analysis, &f.spans),
                 rule.priority
             );
             if let Some((r, x)) = rival {
@@ -225,7 +220,7 @@ fn fallback(
             policy.danger_handoff.clone(),
             format!(
                 "没有规则命中，但有危险信号“{}”，疑警从有，转 {}，需人工复核",
-                original.texts(analysis, &analysis.danger).join("”“"),
+                original.quoted(analysis, &analysis.danger),
                 policy.danger_route
             ),
         )
@@ -264,18 +259,19 @@ fn appeal_type(
     if let Some(t) = &policy.fixed_appeal_type[route.index()] {
         return (t.clone(), None);
     }
-    let mut best: Option<(u8, String, Option<String>)> =
-        from_rule.map(|t| (policy.rule_appeal_type_priority, t, None));
+    let mut best: Option<(u8, &str, Option<&str>)> = from_rule
+        .as_deref()
+        .map(|t| (policy.rule_appeal_type_priority, t, None));
     for f in analysis.fired.iter().filter(|f| f.counts()) {
         let rule = &rules.rules[f.rule];
         if let Target::AppealType(t) = &rule.target {
-            if best.as_ref().is_none_or(|(p, _, _)| rule.priority > *p) {
-                best = Some((rule.priority, t.clone(), Some(rule.id.clone())));
+            if best.is_none_or(|(p, _, _)| rule.priority > p) {
+                best = Some((rule.priority, t, Some(&rule.id)));
             }
         }
     }
     match best {
-        Some((_, t, id)) => (t, id),
+        Some((_, t, id)) => (t.to_string(), id.map(str::to_string)),
         None => (
             policy.default_appeal_type[route.index()]
                 .clone()
@@ -285,81 +281,71 @@ fn appeal_type(
     }
 }
 
-/// The original text with its character offsets, for cutting spans.
+/// The original text, for cutting spans.
 struct Original<'a> {
     text: &'a str,
-    /// Byte offset of every character, and one past the end: made the
-    /// first time a span is asked for (an appeal without hits needs none).
-    bytes: std::cell::OnceCell<Vec<usize>>,
 }
 
 impl<'a> Original<'a> {
     fn new(text: &'a str) -> Original<'a> {
-        Original {
-            text,
-            bytes: std::cell::OnceCell::new(),
-        }
+        Original { text }
+    }
+
+    /// The original text under a normalized span.
+    fn cut(&self, analysis: &Analysis, s: CharSpan) -> &'a str {
+        let (from, to) = analysis.norm.original_bytes(self.text, s.start, s.end);
+        self.text.get(from..to).unwrap_or_default()
     }
 
     fn span(&self, analysis: &Analysis, s: CharSpan) -> Span {
         let (start, end) = analysis.norm.to_original(s.start, s.end);
-        let bytes = self.bytes.get_or_init(|| {
-            let mut bytes = Vec::with_capacity(self.text.len() / 2 + 1);
-            bytes.extend(self.text.char_indices().map(|(b, _)| b));
-            bytes.push(self.text.len());
-            bytes
-        });
-        let b = |c: usize| bytes.get(c).copied().unwrap_or(self.text.len());
         Span {
             start,
             end,
-            text: self
-                .text
-                .get(b(start)..b(end))
-                .unwrap_or_default()
-                .to_string(),
+            text: self.cut(analysis, s).to_string(),
         }
     }
 
-    fn texts(&self, analysis: &Analysis, spans: &[CharSpan]) -> Vec<String> {
-        spans.iter().map(|s| self.span(analysis, *s).text).collect()
+    /// The spans' texts joined for a sentence: a”“b.
+    fn quoted(&self, analysis: &Analysis, spans: &[CharSpan]) -> String {
+        let mut out = String::new();
+        for (i, s) in spans.iter().enumerate() {
+            if i > 0 {
+                out.push_str("”“");
+            }
+            out.push_str(self.cut(analysis, *s));
+        }
+        out
     }
 }
 
 fn explain_hits(rules: &RuleSet, analysis: &Analysis, original: &Original) -> Vec<Hit> {
-    let mut hits: Vec<(&Fired, Hit)> = analysis
+    let mut hits: Vec<Hit> = analysis
         .fired
         .iter()
-        .filter_map(|f| {
+        .filter_map(|f: &Fired| {
             let rule = &rules.rules[f.rule];
             let route = rule.route()?;
-            Some((
-                f,
-                Hit {
-                    rule: rule.id.clone(),
-                    route,
-                    category: rule.category().to_string(),
-                    priority: rule.priority,
-                    spans: f
-                        .spans
-                        .iter()
-                        .map(|s| original.span(analysis, *s))
-                        .collect(),
-                    negated: f.flags.negated,
-                    hypothetical: f.flags.hypothetical,
-                    past: f.flags.past,
-                    suppressed_by: f.suppressed_by.map(|i| rules.rules[i].id.clone()),
-                    counted: f.counts(),
-                },
-            ))
+            Some(Hit {
+                rule: rule.id.clone(),
+                route,
+                category: rule.category().to_string(),
+                priority: rule.priority,
+                spans: f
+                    .spans
+                    .iter()
+                    .map(|s| original.span(analysis, *s))
+                    .collect(),
+                negated: f.flags.negated,
+                hypothetical: f.flags.hypothetical,
+                past: f.flags.past,
+                suppressed_by: f.suppressed_by.map(|i| rules.rules[i].id.clone()),
+                counted: f.counts(),
+            })
         })
         .collect();
-    hits.sort_by(|a, b| {
-        b.1.counted
-            .cmp(&a.1.counted)
-            .then(b.1.priority.cmp(&a.1.priority))
-    });
-    hits.into_iter().map(|(_, h)| h).collect()
+    hits.sort_by(|a, b| b.counted.cmp(&a.counted).then(b.priority.cmp(&a.priority)));
+    hits
 }
 
 fn round3(x: f64) -> f64 {

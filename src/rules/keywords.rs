@@ -142,6 +142,9 @@ impl Keywords {
             .match_kind(MatchKind::Standard)
             // The search below walks the automaton itself.
             .prefilter(false)
+            // Only the start state dense: 0.8 MB instead of 3.8 MB (depth
+            // 2), the same instructions per appeal and fewer cache misses.
+            .dense_depth(1)
             .build(&encoded)
             .map_err(|e| e.to_string())?;
         let start = automaton

@@ -10,12 +10,8 @@ pub struct Normalized {
     /// The normalized text: simplified, half-width, lower-case ASCII, noise
     /// removed, whitespace folded.
     pub text: String,
-    /// For each normalized character, and one past the end, its byte offset
-    /// in `text`.
-    char_to_byte: Vec<u32>,
-    /// For each normalized character, the index of the original character it
-    /// came from.
-    char_to_orig: Vec<u32>,
+    /// Per normalized character: where it is and where it came from.
+    chars: Vec<CharAt>,
     /// Number of characters in the original text.
     orig_len: usize,
     /// Character indexes of the clause punctuation in `text`, in order:
@@ -24,17 +20,32 @@ pub struct Normalized {
     breaks: Vec<u32>,
 }
 
+/// Where a normalized character is, and the original character it came
+/// from.
+#[derive(Debug, Clone, Copy, Default)]
+struct CharAt {
+    /// Byte offset in the normalized text.
+    byte: u32,
+    /// Index of the original character.
+    orig: u32,
+    /// Byte offset of the original character.
+    orig_byte: u32,
+}
+
 impl Normalized {
     /// Number of normalized characters.
     pub fn char_len(&self) -> usize {
-        self.char_to_orig.len()
+        self.chars.len()
     }
 
     /// The normalized character index of a byte offset into `text` (the
     /// character that starts at or contains it; past the end: the length).
     pub fn char_at_byte(&self, byte: usize) -> usize {
-        self.char_to_byte
-            .partition_point(|&b| b as usize <= byte)
+        if byte >= self.text.len() {
+            return self.chars.len();
+        }
+        self.chars
+            .partition_point(|c| c.byte as usize <= byte)
             .saturating_sub(1)
     }
 
@@ -43,18 +54,37 @@ impl Normalized {
         &self.breaks
     }
 
+    /// Maps a normalized character range `[start, end)` to the byte range
+    /// of `original` (the text this was normalized from) it covers.
+    pub fn original_bytes(&self, original: &str, start: usize, end: usize) -> (usize, usize) {
+        if start >= end || start >= self.char_len() {
+            let at = self
+                .chars
+                .get(start)
+                .map_or(original.len(), |c| c.orig_byte as usize);
+            return (at, at);
+        }
+        let first = self.chars[start].orig_byte as usize;
+        let last = self.chars[end.min(self.char_len()) - 1].orig_byte as usize;
+        let last_len = original
+            .get(last..)
+            .and_then(|s| s.chars().next())
+            .map_or(0, char::len_utf8);
+        (first, last + last_len)
+    }
+
     /// Maps a normalized character range `[start, end)` to the original
     /// character range it covers.
     pub fn to_original(&self, start: usize, end: usize) -> (usize, usize) {
         if start >= end || start >= self.char_len() {
             let at = self
-                .char_to_orig
+                .chars
                 .get(start)
-                .map_or(self.orig_len, |&c| c as usize);
+                .map_or(self.orig_len, |c| c.orig as usize);
             return (at, at);
         }
-        let first = self.char_to_orig[start] as usize;
-        let last = self.char_to_orig[end.min(self.char_len()) - 1] as usize;
+        let first = self.chars[start].orig as usize;
+        let last = self.chars[end.min(self.char_len()) - 1].orig as usize;
         (first, last + 1)
     }
 }
@@ -245,22 +275,22 @@ fn fold_all(original: &str, simplify: impl Fn(usize, char) -> Option<char>) -> O
     let mut out = Normalized {
         text: String::with_capacity(original.len()),
         // Upper bounds: no growing on the way.
-        char_to_byte: Vec::with_capacity(original.len() + 1),
-        char_to_orig: Vec::with_capacity(original.len()),
+        chars: Vec::with_capacity(original.len()),
         orig_len: 0,
         breaks: Vec::new(),
     };
-    let mut pending_space: Option<usize> = None;
+    // The original character (index, byte) of a space not yet written.
+    let mut pending_space: Option<(usize, usize)> = None;
     let mut last: Option<char> = None;
     let mut n = 0;
-    for (i, c) in original.chars().enumerate() {
+    for (i, (byte, c)) in original.char_indices().enumerate() {
         n = i + 1;
         let c = simplify(i, c)?;
         // Most characters of an appeal are ideographs that stay as they
         // are and end no clause: no space is kept before one.
         if is_cjk(c) {
             pending_space = None;
-            out.push(c, i);
+            out.push(c, i, byte);
             last = Some(c);
             continue;
         }
@@ -268,39 +298,41 @@ fn fold_all(original: &str, simplify: impl Fn(usize, char) -> Option<char>) -> O
             Fold::Drop => {}
             Fold::Space => {
                 if last.is_some() && pending_space.is_none() {
-                    pending_space = Some(i);
+                    pending_space = Some((i, byte));
                 }
             }
             Fold::Keep(k) => {
-                if let (Some(at), Some(prev)) = (pending_space.take(), last) {
+                if let (Some((at, at_byte)), Some(prev)) = (pending_space.take(), last) {
                     // A space only separates two ASCII words; between
                     // ideographs or next to punctuation it is noise.
                     if prev.is_ascii_alphanumeric() && k.is_ascii_alphanumeric() {
-                        out.push(' ', at);
+                        out.push(' ', at, at_byte);
                     }
                 }
                 if k == '\n' && last == Some('\n') {
                     continue;
                 }
                 if super::clause::is_clause_break(k) {
-                    out.breaks.push(out.char_to_orig.len() as u32);
+                    out.breaks.push(out.chars.len() as u32);
                 }
-                out.push(k, i);
+                out.push(k, i, byte);
                 last = Some(k);
             }
         }
     }
     out.orig_len = n;
-    out.char_to_byte.push(out.text.len() as u32);
     Some(out)
 }
 
 impl Normalized {
     #[inline(always)]
-    fn push(&mut self, c: char, from: usize) {
-        self.char_to_byte.push(self.text.len() as u32);
+    fn push(&mut self, c: char, from: usize, from_byte: usize) {
+        self.chars.push(CharAt {
+            byte: self.text.len() as u32,
+            orig: from as u32,
+            orig_byte: from_byte as u32,
+        });
         self.text.push(c);
-        self.char_to_orig.push(from as u32);
     }
 }
 
@@ -344,6 +376,15 @@ mod tests {
         let (s, e) = n.to_original(2, 4);
         let span: String = orig[s..e].iter().collect();
         assert_eq!(span, "著火");
+        let (bs, be) = n.original_bytes(original, 2, 4);
+        assert_eq!(&original[bs..be], "著火");
+        // A space kept between ASCII words maps to the space it came from.
+        let words = "call  110 now";
+        let n = normalize(words);
+        assert_eq!(n.text, "call 110 now");
+        let (bs, be) = n.original_bytes(words, 4, 5);
+        assert_eq!(&words[bs..be], " ");
+        assert_eq!(n.original_bytes(words, 9, 9), (words.len(), words.len()));
         // Byte offsets of the normalized text map to characters.
         let byte = n.text.find('火').unwrap_or_default();
         assert_eq!(n.char_at_byte(byte), 3);

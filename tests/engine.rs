@@ -331,3 +331,104 @@ fn gated_regexes_fire_exactly_as_the_regex_says() {
         assert_eq!(fired, *fires, "{text}: {}", d.explanation.decided_by);
     }
 }
+
+/// Keywords with `tokens: true` count only as whole tokens of the
+/// segmentation; spans still point into the caller's text. (text, fires)
+#[test]
+fn token_keywords_match_whole_tokens_only() {
+    let (_tmp, rules) = common::minimal_copy();
+    std::fs::write(
+        rules.join("routes/tokens.yaml"),
+        r#"rules:
+  - id: police.whole-word
+    route: police
+    category: public-order
+    priority: 70
+    description: a whole word, not a part of a longer one
+    when:
+      any: [人民]
+      tokens: true
+    examples:
+      match: [为人民服务]
+"#,
+    )
+    .unwrap();
+    let set = fenliu::rules::load_rule_set(&rules).unwrap();
+    let c = fenliu::engine::Classifier::new(std::sync::Arc::new(set));
+    let cases: &[(&str, bool)] = &[
+        ("为人民服务", true),
+        ("為 人~民 服務", true),
+        ("ＡＢ为人民服务", true),
+        ("中华人民共和国", false),
+    ];
+    for (text, fires) in cases {
+        let d = c.classify_text(text);
+        let hit = d
+            .explanation
+            .hits
+            .iter()
+            .find(|h| h.rule == "police.whole-word");
+        assert_eq!(
+            hit.is_some(),
+            *fires,
+            "{text}: {}",
+            d.explanation.decided_by
+        );
+        if let Some(h) = hit {
+            let chars: Vec<char> = text.chars().collect();
+            let s = &h.spans[0];
+            let cut: String = chars[s.start..s.end].iter().collect();
+            assert_eq!(cut, s.text, "{text}");
+            assert!(
+                s.text.starts_with('人') && s.text.ends_with('民'),
+                "{text}: {}",
+                s.text
+            );
+        }
+    }
+}
+
+/// An `unless` regex that is more than words runs only when the automaton
+/// found its required parts, and still stops the rule when it matches.
+#[test]
+fn gated_unless_regexes_stop_exactly_as_the_regex_says() {
+    let (_tmp, rules) = common::minimal_copy();
+    std::fs::write(
+        rules.join("routes/gated-unless.yaml"),
+        r#"rules:
+  - id: police.scam-paid
+    route: police
+    category: fraud
+    priority: 80
+    description: paid someone who then vanished
+    when:
+      any: [骗子, 被骗]
+    unless:
+      regex: ['(还没|没有)(付|给|转)(钱|款).{0,8}(拉黑|失联)']
+    examples:
+      match: [我被骗了，转了钱就把我拉黑了]
+      no_match: [我还没转钱他就把我拉黑了，怕是骗子]
+"#,
+    )
+    .unwrap();
+    let set = fenliu::rules::load_rule_set(&rules).unwrap();
+    let c = fenliu::engine::Classifier::new(std::sync::Arc::new(set));
+    let cases: &[(&str, bool)] = &[
+        ("我被骗了，转了钱就把我拉黑了", true),
+        ("我还没转钱他就把我拉黑了，怕是骗子", false),
+        ("我還沒轉錢他就把我拉黑了，怕是騙子", false),
+        // Parts present but out of the regex's order: it does not match.
+        ("拉黑我的骗子，我还没转钱", true),
+        // Some parts missing: the regex cannot match and does not run.
+        ("骗子把我拉黑了", true),
+    ];
+    for (text, fires) in cases {
+        let d = c.classify_text(text);
+        let fired = d
+            .explanation
+            .hits
+            .iter()
+            .any(|h| h.rule == "police.scam-paid" && h.counted);
+        assert_eq!(fired, *fires, "{text}: {}", d.explanation.decided_by);
+    }
+}

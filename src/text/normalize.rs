@@ -380,11 +380,13 @@ mod tests {
         assert_eq!(&original[bs..be], "著火");
         // A space kept between ASCII words maps to the space it came from.
         let words = "call  110 now";
-        let n = normalize(words);
-        assert_eq!(n.text, "call 110 now");
-        let (bs, be) = n.original_bytes(words, 4, 5);
+        let w = normalize(words);
+        assert_eq!(w.text, "call 110 now");
+        let (bs, be) = w.original_bytes(words, 4, 5);
         assert_eq!(&words[bs..be], " ");
-        assert_eq!(n.original_bytes(words, 9, 9), (words.len(), words.len()));
+        // An empty range is a point: before "now", or past the end.
+        assert_eq!(w.original_bytes(words, 9, 9), (10, 10));
+        assert_eq!(w.original_bytes(words, 12, 12), (words.len(), words.len()));
         // Byte offsets of the normalized text map to characters.
         let byte = n.text.find('火').unwrap_or_default();
         assert_eq!(n.char_at_byte(byte), 3);

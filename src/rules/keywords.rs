@@ -263,6 +263,11 @@ mod tests {
     }
 
     #[test]
+    fn no_keywords_find_nothing() {
+        assert!(found(&[], "楼下着火了").is_empty());
+    }
+
+    #[test]
     fn a_match_inside_a_two_byte_code_is_dropped() {
         // 300 keyword characters: the rarest get two-byte codes, whose
         // second byte equals some one-byte code.

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{at, minimal};
-use fenliu::engine::{Appeal, HistoryStatus};
+use fenliu::engine::{Appeal, Classifier, HistoryStatus};
 use fenliu::history::{HistoryStore, MemoryStore};
 use fenliu::rules::Route;
 
@@ -284,9 +284,8 @@ fn regex_only_rules_run_behind_their_literal() {
 /// change nothing about what fires: (text, fires).
 #[test]
 fn gated_regexes_fire_exactly_as_the_regex_says() {
-    let (_tmp, rules) = common::minimal_copy();
-    std::fs::write(
-        rules.join("routes/gated.yaml"),
+    let (_tmp, c) = minimal_with(
+        "gated.yaml",
         r#"rules:
   - id: emergency.fell-in
     route: emergency
@@ -303,10 +302,7 @@ fn gated_regexes_fire_exactly_as_the_regex_says() {
       match: [有个孩子掉进河里了]
       no_match: [孩子的手机掉进河里了]
 "#,
-    )
-    .unwrap();
-    let set = fenliu::rules::load_rule_set(&rules).unwrap();
-    let c = fenliu::engine::Classifier::new(std::sync::Arc::new(set));
+    );
     let cases: &[(&str, bool)] = &[
         ("有个孩子掉进河里了，快来", true),
         ("老人刚才落到水塘里", true),
@@ -321,24 +317,15 @@ fn gated_regexes_fire_exactly_as_the_regex_says() {
         ("我担心孩子掉进河里", false),
         ("钥匙丢了。孩子掉进河里了", true),
     ];
-    for (text, fires) in cases {
-        let d = c.classify_text(text);
-        let fired = d
-            .explanation
-            .hits
-            .iter()
-            .any(|h| h.rule == "emergency.fell-in" && h.counted);
-        assert_eq!(fired, *fires, "{text}: {}", d.explanation.decided_by);
-    }
+    assert_fires(&c, "emergency.fell-in", cases);
 }
 
 /// Keywords with `tokens: true` count only as whole tokens of the
 /// segmentation; spans still point into the caller's text. (text, fires)
 #[test]
 fn token_keywords_match_whole_tokens_only() {
-    let (_tmp, rules) = common::minimal_copy();
-    std::fs::write(
-        rules.join("routes/tokens.yaml"),
+    let (_tmp, c) = minimal_with(
+        "tokens.yaml",
         r#"rules:
   - id: police.whole-word
     route: police
@@ -351,10 +338,7 @@ fn token_keywords_match_whole_tokens_only() {
     examples:
       match: [为人民服务]
 "#,
-    )
-    .unwrap();
-    let set = fenliu::rules::load_rule_set(&rules).unwrap();
-    let c = fenliu::engine::Classifier::new(std::sync::Arc::new(set));
+    );
     let cases: &[(&str, bool)] = &[
         ("为人民服务", true),
         ("為 人~民 服務", true),
@@ -392,9 +376,8 @@ fn token_keywords_match_whole_tokens_only() {
 /// found its required parts, and still stops the rule when it matches.
 #[test]
 fn gated_unless_regexes_stop_exactly_as_the_regex_says() {
-    let (_tmp, rules) = common::minimal_copy();
-    std::fs::write(
-        rules.join("routes/gated-unless.yaml"),
+    let (_tmp, c) = minimal_with(
+        "gated-unless.yaml",
         r#"rules:
   - id: police.scam-paid
     route: police
@@ -409,10 +392,7 @@ fn gated_unless_regexes_stop_exactly_as_the_regex_says() {
       match: [我被骗了，转了钱就把我拉黑了]
       no_match: [我还没转钱他就把我拉黑了，怕是骗子]
 "#,
-    )
-    .unwrap();
-    let set = fenliu::rules::load_rule_set(&rules).unwrap();
-    let c = fenliu::engine::Classifier::new(std::sync::Arc::new(set));
+    );
     let cases: &[(&str, bool)] = &[
         ("我被骗了，转了钱就把我拉黑了", true),
         ("我还没转钱他就把我拉黑了，怕是骗子", false),
@@ -422,13 +402,26 @@ fn gated_unless_regexes_stop_exactly_as_the_regex_says() {
         // Some parts missing: the regex cannot match and does not run.
         ("骗子把我拉黑了", true),
     ];
+    assert_fires(&c, "police.scam-paid", cases);
+}
+
+/// The minimal fixture plus one more rule file; keep the directory alive.
+fn minimal_with(file: &str, yaml: &str) -> (tempfile::TempDir, Classifier) {
+    let (tmp, rules) = common::minimal_copy();
+    std::fs::write(rules.join("routes").join(file), yaml).unwrap();
+    let set = fenliu::rules::load_rule_set(&rules).unwrap();
+    (tmp, Classifier::new(std::sync::Arc::new(set)))
+}
+
+/// For each (text, fires): whether `rule` fired on the text and counted.
+fn assert_fires(c: &Classifier, rule: &str, cases: &[(&str, bool)]) {
     for (text, fires) in cases {
         let d = c.classify_text(text);
-        let fired = d
+        let counted = d
             .explanation
             .hits
             .iter()
-            .any(|h| h.rule == "police.scam-paid" && h.counted);
-        assert_eq!(fired, *fires, "{text}: {}", d.explanation.decided_by);
+            .any(|h| h.rule == rule && h.counted);
+        assert_eq!(counted, *fires, "{text}: {}", d.explanation.decided_by);
     }
 }

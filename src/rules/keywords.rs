@@ -7,7 +7,7 @@
 //! one shared byte: a Chinese appeal costs a little over one step per
 //! character instead of three. The code is prefix-free, so a match that
 //! starts where a character's code starts is a keyword match; a match that
-//! starts inside a two-byte code is a coincidence and is dropped.
+//! starts inside a character's code is a coincidence and is dropped.
 //!
 //! Matches come back in characters of the text, which the rest of the
 //! engine works in anyway.

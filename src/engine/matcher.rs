@@ -101,8 +101,20 @@ struct Hit {
     rule: u32,
     /// 0: `any`; 1 + g: group g; u16::MAX: `unless`.
     slot: u16,
-    span: CharSpan,
     on_tokens: bool,
+    /// The span, in characters: 16 bytes a hit, since they are sorted (a
+    /// text is far shorter than 4G characters).
+    start: u32,
+    end: u32,
+}
+
+impl Hit {
+    fn span(&self) -> CharSpan {
+        CharSpan {
+            start: self.start as usize,
+            end: self.end as usize,
+        }
+    }
 }
 
 const UNLESS: u16 = u16::MAX;
@@ -156,8 +168,9 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
             let hit = |rule, slot| Hit {
                 rule,
                 slot,
-                span,
                 on_tokens,
+                start: start as u32,
+                end: end as u32,
             };
             match *u {
                 Use::Any(r) => hits.push(hit(r, 0)),
@@ -188,7 +201,7 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
         .collect();
     open.sort_unstable();
 
-    hits.sort_unstable_by_key(|h| (h.rule, h.slot, h.span.start, h.span.end));
+    hits.sort_unstable_by_key(|h| (h.rule, h.slot, h.start, h.end));
     let ctx = Context {
         norm: &norm,
         clauses: &clauses,
@@ -420,12 +433,12 @@ fn evaluate(rules: &RuleSet, idx: usize, hits: &[Hit], ctx: &Context<'_>) -> Opt
     let mut best: Option<(CharSpan, Flags)> = None;
     let mut spans: Vec<CharSpan> = Vec::new();
     if has_anchor {
-        for anchor in candidates(anchor_slot).map(|h| h.span) {
+        for anchor in candidates(anchor_slot).map(Hit::span) {
             let mut flags = flags_of(anchor, routes, scopes);
             let mut ok = true;
             for g in rest.clone() {
                 let near = candidates(g)
-                    .map(|h| h.span)
+                    .map(Hit::span)
                     .filter(|s| {
                         !cond.same_clause || clauses.of(s.start) == clauses.of(anchor.start)
                     })
@@ -455,7 +468,7 @@ fn evaluate(rules: &RuleSet, idx: usize, hits: &[Hit], ctx: &Context<'_>) -> Opt
         spans.push(anchor);
         for g in rest {
             if let Some(s) = candidates(g)
-                .map(|h| h.span)
+                .map(Hit::span)
                 .filter(|s| !cond.same_clause || clauses.of(s.start) == clauses.of(anchor.start))
                 .filter(|s| cond.within.is_none_or(|w| distance(*s, anchor) <= w))
                 .min_by_key(|s| (flags_of(*s, routes, scopes).count(), distance(*s, anchor)))
@@ -486,7 +499,7 @@ fn evaluate(rules: &RuleSet, idx: usize, hits: &[Hit], ctx: &Context<'_>) -> Opt
             .iter()
             .any(|s| clauses.of(s.start) == clauses.of(u.start))
     };
-    if rule.unless.clause_scope && unless.iter().any(|u| touched(u.span)) {
+    if rule.unless.clause_scope && unless.iter().any(|u| touched(u.span())) {
         return None;
     }
     if rule.unless.regex.iter().enumerate().any(|(j, re)| {

@@ -170,6 +170,13 @@ impl Keywords {
         let mut sid = self.start;
         for (i, c) in text.chars().enumerate() {
             starts.push(at);
+            if self.alphabet.code(c) == OTHER {
+                // No keyword has it: whatever the state, the automaton is
+                // back at its start, with no match.
+                at += 1;
+                sid = self.start;
+                continue;
+            }
             let (bytes, n) = self.alphabet.bytes(c);
             for &b in &bytes[..n] {
                 sid = nfa.next_state(Anchored::No, sid, b);

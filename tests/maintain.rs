@@ -62,6 +62,13 @@ fn set(pairs: &[(&str, &str)]) -> BTreeSet<(String, String)> {
 }
 
 /// A copy of the lints fixture: (keep-alive, rules dir, corpus).
+/// Replaces `from` (which must be there) with `to` in a fixture file.
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has no `{from}`", path.display());
+    std::fs::write(path, text.replace(from, to)).unwrap();
+}
+
 fn fixture_copy() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     common::copy_dir(Path::new("tests/fixtures/lints"), tmp.path());
@@ -150,32 +157,26 @@ fn human_output_shows_file_line_and_fix_and_strict_fails_on_warnings() {
 #[test]
 fn lints_are_silenced_in_the_manifest_or_by_a_comment_and_bad_names_are_errors() {
     let (_tmp, rules, corpus) = fixture_copy();
-    let manifest = rules.join("fenliu.yaml");
-    let text = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(
-        &manifest,
-        text.replace(
-            "lints:\n",
-            "lints:\n  allow:\n    - lint: silent-rule\n      rules: [non-police.pot*]\n      reason: roads are new\n    - lint: FL006\n",
-        ),
-    )
-    .unwrap();
+    edit(
+        &rules.join("fenliu.yaml"),
+        "lints:\n",
+        "lints:\n  allow:\n    - lint: silent-rule\n      rules: [non-police.pot*]\n      reason: roads are new\n    - lint: FL006\n",
+    );
     let routes = rules.join("routes/base.yaml");
+    // Kept for the misspelt-name case below, which starts from it again.
     let text = std::fs::read_to_string(&routes).unwrap();
+    edit(
+        &routes,
+        "  - id: police.theft.bike\n",
+        "  - id: police.theft.bike # fenliu: allow(shadowed-rule)\n",
+    );
     // FL001 is reported on non-police.neighbour; allowing it on the other
     // rule of the pair, police.quarrel, silences it too.
-    std::fs::write(
+    edit(
         &routes,
-        text.replace(
-            "  - id: police.theft.bike\n",
-            "  - id: police.theft.bike # fenliu: allow(shadowed-rule)\n",
-        )
-        .replace(
-            "  - id: police.quarrel\n",
-            "  - id: police.quarrel\n    # fenliu: allow(cross-route-keyword)\n",
-        ),
-    )
-    .unwrap();
+        "  - id: police.quarrel\n",
+        "  - id: police.quarrel\n    # fenliu: allow(cross-route-keyword)\n",
+    );
     let (code, out, err) = run(&[
         "check",
         "--rules",
@@ -312,12 +313,12 @@ fn diff_with_itself_reports_nothing_and_passes_the_gate() {
 #[test]
 fn diff_lists_changed_records_with_both_explanations_and_gates_a_release() {
     let (_tmp, rules, _) = fixture_copy();
-    let routes = rules.join("routes/base.yaml");
-    let text = std::fs::read_to_string(&routes).unwrap();
     // The fix for the conflicting pair: a quarrel alone is no police matter.
-    let fixed = text.replace("any: [吵架, 打架]", "any: [打架]");
-    assert_ne!(fixed, text);
-    std::fs::write(&routes, &fixed).unwrap();
+    edit(
+        &rules.join("routes/base.yaml"),
+        "any: [吵架, 打架]",
+        "any: [打架]",
+    );
     let (code, out, err) = run(&[
         "diff",
         "--base",
@@ -402,8 +403,7 @@ fn diff_against_a_git_revision_and_clear_errors_for_bad_arguments() {
     git(&["commit", "-q", "-m", "lints-1"]);
     git(&["tag", "v1"]);
     let routes = rules.join("routes/base.yaml");
-    let text = std::fs::read_to_string(&routes).unwrap();
-    std::fs::write(&routes, text.replace("any: [着火, 冒烟]", "any: [冒烟]")).unwrap();
+    edit(&routes, "any: [着火, 冒烟]", "any: [冒烟]");
     // The revision is exported into a private temporary directory, removed
     // afterwards.
     let scratch = tempfile::tempdir().unwrap();
@@ -715,13 +715,11 @@ fn the_readme_walk_through_runs_as_written() {
 #[test]
 fn check_json_reports_a_broken_rule_set_with_its_place() {
     let (_tmp, rules, _) = fixture_copy();
-    let routes = rules.join("routes/base.yaml");
-    let text = std::fs::read_to_string(&routes).unwrap();
-    std::fs::write(
-        &routes,
-        text.replace("priority: 75", "priority: 75\n    colour: red"),
-    )
-    .unwrap();
+    edit(
+        &rules.join("routes/base.yaml"),
+        "priority: 75",
+        "priority: 75\n    colour: red",
+    );
     let (code, out, _) = run(&[
         "check",
         "--rules",
@@ -805,16 +803,11 @@ fn an_empty_corpus_and_an_unmeasured_gate_are_errors_not_passes() {
 #[test]
 fn manifest_allowances_must_name_rules_that_exist() {
     let (_tmp, rules, _) = fixture_copy();
-    let manifest = rules.join("fenliu.yaml");
-    let text = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(
-        &manifest,
-        text.replace(
-            "lints:\n",
-            "lints:\n  allow:\n    - lint: silent-rule\n      rules: [non-police.pothloe]\n    - lint: no-examples\n      rules: []\n",
-        ),
-    )
-    .unwrap();
+    edit(
+        &rules.join("fenliu.yaml"),
+        "lints:\n",
+        "lints:\n  allow:\n    - lint: silent-rule\n      rules: [non-police.pothloe]\n    - lint: no-examples\n      rules: []\n",
+    );
     let (code, _, err) = run(&["check", "--rules", rules.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(err.contains("field `lints.allow.rules`: `silent-rule`: `non-police.pothloe` names no rule of this rule set"), "{err}");

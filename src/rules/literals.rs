@@ -17,7 +17,7 @@ pub(crate) fn finite_literals(hir: &Hir) -> Option<Vec<String>> {
 /// The finite list of strings `hir` matches (the empty one included), if it
 /// is one of at most `MAX_LITERALS`.
 fn expand(hir: &Hir) -> Option<Vec<String>> {
-    let out = match hir.kind() {
+    let mut out = match hir.kind() {
         HirKind::Empty => vec![String::new()],
         HirKind::Literal(l) => vec![String::from_utf8(l.0.to_vec()).ok()?],
         HirKind::Capture(c) => expand(&c.sub)?,
@@ -52,17 +52,20 @@ fn expand(hir: &Hir) -> Option<Vec<String>> {
             let sub = expand(&r.sub)?;
             let mut out = Vec::new();
             let mut copies = vec![String::new()];
-            for n in 0..=r.max.unwrap_or(0) {
+            let max = r.max.unwrap_or(0);
+            for n in 0..=max {
                 if n >= r.min {
                     out.extend(copies.iter().cloned());
                 }
-                copies = product(&copies, &sub)?;
+                // One more copy only if another round takes it.
+                if n < max {
+                    copies = product(&copies, &sub)?;
+                }
             }
             out
         }
         _ => return None,
     };
-    let mut out = out;
     out.sort();
     out.dedup();
     (out.len() <= MAX_LITERALS).then_some(out)
@@ -204,6 +207,15 @@ mod tests {
         );
         // A piece that may be empty is no part.
         assert!(required_parts("(着火)?.{0,3}").is_empty());
+    }
+
+    #[test]
+    fn a_bounded_repetition_of_a_word_list_is_finite() {
+        // 1 + 8 + 64 words would be too many, 1 + 5 + 25 are not.
+        let words = word_list("[一二三四五]{0,2}号").unwrap_or_default();
+        assert_eq!(words.len(), 31, "{words:?}");
+        assert!(words.contains(&"号".to_string()) && words.contains(&"五一号".to_string()));
+        assert_eq!(word_list("[一二三四五六七八]{0,2}号"), None);
     }
 
     #[test]

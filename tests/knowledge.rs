@@ -137,6 +137,26 @@ fn no_rule_fires_so_the_typical_cases_vote() {
 }
 
 #[test]
+fn a_vote_does_not_revive_evidence_the_text_discounted() {
+    let c = minimal_with_kb();
+    // The same words as the fire the vote sends to 119, asked about: the
+    // fire rule's hit is hypothetical, and the cases like it do not count
+    // in its place.
+    let d = c.classify_text("如果仓库那边着火了烟很大，该打哪个电话");
+    let fire = d
+        .explanation
+        .hits
+        .iter()
+        .find(|h| h.rule == "emergency.fire")
+        .expect("the fire rule fires");
+    assert!(fire.hypothetical && !fire.counted, "{fire:?}");
+    assert_ne!(d.route, Route::Emergency, "{}", d.explanation.decided_by);
+    // Without the question, the rule decides.
+    let d = c.classify_text("仓库那边着火了烟很大");
+    assert_eq!(d.route, Route::Emergency);
+}
+
+#[test]
 fn a_non_police_decision_without_a_handoff_takes_the_best_department() {
     let c = minimal_with_kb();
     // The fixture's noise rule names 城管; with the vote path, the handoff comes

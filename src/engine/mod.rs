@@ -118,6 +118,16 @@ impl Classifier {
                     (h.route, h.category.clone(), h.handoff.clone(), 0.3, why)
                 }),
             };
+            // Evidence the text itself discounted (negated, hypothetical,
+            // past) is not brought back by cases that share its words: "如果
+            // 闻到煤气味该打哪个电话" is like a gas leak, and is none.
+            let discounted = |route: Route| {
+                d.explanation
+                    .hits
+                    .iter()
+                    .any(|h| !h.counted && h.route == route)
+            };
+            let proposal = proposal.filter(|p| !discounted(p.0));
             if let Some((route, category, handoff, confidence, why)) = proposal {
                 d.route = route;
                 d.category = category;

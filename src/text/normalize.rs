@@ -255,9 +255,13 @@ pub fn normalize(original: &str) -> Normalized {
         Simplified::To(t) => Some(t),
         Simplified::Contextual => None,
     });
-    if let Some(n) = fast {
-        return n;
-    }
+    let mut n = fast.unwrap_or_else(|| slow_path(original));
+    fold_variants(&mut n);
+    n
+}
+
+/// fast2s's own path, for a text holding a context-sensitive character.
+fn slow_path(original: &str) -> Normalized {
     let simplified = fast2s::convert(original);
     let chars: Vec<char> = if simplified.chars().count() == original.chars().count() {
         simplified.chars().collect()
@@ -267,6 +271,53 @@ pub fn normalize(original: &str) -> Normalized {
     let chars = fix_zhe(chars);
     // This closure never gives up: the default is never taken.
     fold_all(original, |i, c| Some(chars.get(i).copied().unwrap_or(c))).unwrap_or_default()
+}
+
+/// Variant characters that simplification keeps but callers mix up: 帐 for
+/// 账 in money words (安全帐户, 转帐, 帐号), where keywords are written with
+/// 账. 帐篷 and 蚊帐 keep 帐. One character for one of the same length, so
+/// every offset stays valid.
+fn fold_variants(n: &mut Normalized) {
+    if !n.text.contains('帐') {
+        return;
+    }
+    let chars: Vec<char> = n.text.chars().collect();
+    n.text = chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let prev = i.checked_sub(1).map(|j| chars[j]);
+            let next = chars.get(i + 1).copied();
+            let money = matches!(next, Some('户' | '号' | '单' | '目' | '本' | '款'))
+                || matches!(
+                    prev,
+                    Some(
+                        '转' | '记'
+                            | '对'
+                            | '算'
+                            | '查'
+                            | '赖'
+                            | '欠'
+                            | '结'
+                            | '报'
+                            | '入'
+                            | '到'
+                            | '销'
+                            | '收'
+                            | '付'
+                            | '挂'
+                            | '做'
+                            | '假'
+                            | '烂'
+                    )
+                );
+            if c == '帐' && money {
+                '账'
+            } else {
+                c
+            }
+        })
+        .collect();
 }
 
 /// Folds every character of `original` after `simplify` (which may give up
@@ -357,6 +408,8 @@ mod tests {
         ("“冒烟”了", "冒烟了"),
         ("", ""),
         ("\u{0301}\u{200B}", ""),
+        ("转到安全帐户，帐号发我", "转到安全账户，账号发我"),
+        ("帐篷和蚊帐", "帐篷和蚊帐"),
     ];
 
     #[test]

@@ -298,7 +298,7 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
         policy,
         segmenter,
         keywords,
-        uses: pats.uses,
+        uses: super::model::PatternUses::new(pats.uses),
         patterns: pats.patterns,
         cues,
         needs_tokens,

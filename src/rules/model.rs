@@ -374,3 +374,25 @@ impl std::ops::Index<usize> for PatternUses {
         &self.uses[self.start[pattern] as usize..self.start[pattern + 1] as usize]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pattern_uses_keep_each_patterns_list_and_order() {
+        let per = vec![
+            vec![Use::Any(3), Use::Danger],
+            vec![],
+            vec![Use::Group(1, 2)],
+            vec![Use::NewFact, Use::Unless(0), Use::RegexPart(4, 1)],
+        ];
+        let flat = PatternUses::new(per.clone());
+        for (p, uses) in per.iter().enumerate() {
+            assert_eq!(&flat[p], uses.as_slice(), "pattern {p}");
+        }
+        let listed: Vec<Vec<Use>> = flat.iter().map(<[Use]>::to_vec).collect();
+        assert_eq!(listed, per);
+        assert_eq!(PatternUses::new(Vec::new()).iter().count(), 0);
+    }
+}

@@ -273,12 +273,14 @@ fn slow_path(original: &str) -> Normalized {
     fold_all(original, |i, c| Some(chars.get(i).copied().unwrap_or(c))).unwrap_or_default()
 }
 
-/// Variant characters that simplification keeps but callers mix up: 帐 for
-/// 账 in money words (安全帐户, 转帐, 帐号), where keywords are written with
-/// 账. 帐篷 and 蚊帐 keep 帐. One character for one of the same length, so
-/// every offset stays valid.
+/// Variant and homophone characters that simplification keeps but callers
+/// mix up, where the keywords are written the standard way: 帐 for 账 in
+/// money words (安全帐户, 转帐, 帐号; 帐篷 and 蚊帐 keep 帐), and 身分证
+/// for 身份证. One character for one of the same length, so every offset
+/// stays valid.
 fn fold_variants(n: &mut Normalized) {
-    if !n.text.contains('帐') {
+    // 分 is common; only 身分 is worth a second pass.
+    if !n.text.contains('帐') && !n.text.contains("身分") {
         return;
     }
     let chars: Vec<char> = n.text.chars().collect();
@@ -288,33 +290,35 @@ fn fold_variants(n: &mut Normalized) {
         .map(|(i, &c)| {
             let prev = i.checked_sub(1).map(|j| chars[j]);
             let next = chars.get(i + 1).copied();
-            let money = matches!(next, Some('户' | '号' | '单' | '目' | '本' | '款'))
-                || matches!(
-                    prev,
-                    Some(
-                        '转' | '记'
-                            | '对'
-                            | '算'
-                            | '查'
-                            | '赖'
-                            | '欠'
-                            | '结'
-                            | '报'
-                            | '入'
-                            | '到'
-                            | '销'
-                            | '收'
-                            | '付'
-                            | '挂'
-                            | '做'
-                            | '假'
-                            | '烂'
-                    )
-                );
-            if c == '帐' && money {
-                '账'
-            } else {
-                c
+            match c {
+                '帐' if matches!(next, Some('户' | '号' | '单' | '目' | '本' | '款'))
+                    || matches!(
+                        prev,
+                        Some(
+                            '转' | '记'
+                                | '对'
+                                | '算'
+                                | '查'
+                                | '赖'
+                                | '欠'
+                                | '结'
+                                | '报'
+                                | '入'
+                                | '到'
+                                | '销'
+                                | '收'
+                                | '付'
+                                | '挂'
+                                | '做'
+                                | '假'
+                                | '烂'
+                        )
+                    ) =>
+                {
+                    '账'
+                }
+                '分' if prev == Some('身') && next == Some('证') => '份',
+                c => c,
             }
         })
         .collect();
@@ -410,6 +414,7 @@ mod tests {
         ("\u{0301}\u{200B}", ""),
         ("转到安全帐户，帐号发我", "转到安全账户，账号发我"),
         ("帐篷和蚊帐", "帐篷和蚊帐"),
+        ("身分证掉了，分身乏术", "身份证掉了，分身乏术"),
     ];
 
     #[test]

@@ -279,49 +279,51 @@ fn slow_path(original: &str) -> Normalized {
 /// for 身份证. One character for one of the same length, so every offset
 /// stays valid.
 fn fold_variants(n: &mut Normalized) {
-    // 分 is common; only 身分 is worth a second pass.
-    if !n.text.contains('帐') && !n.text.contains("身分") {
+    // Two SIMD scans for the rare characters; the common text stops here.
+    if !n.text.contains('帐') && !n.text.contains('分') {
         return;
     }
-    let chars: Vec<char> = n.text.chars().collect();
-    n.text = chars
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| {
-            let prev = i.checked_sub(1).map(|j| chars[j]);
-            let next = chars.get(i + 1).copied();
-            match c {
-                '帐' if matches!(next, Some('户' | '号' | '单' | '目' | '本' | '款'))
-                    || matches!(
-                        prev,
-                        Some(
-                            '转' | '记'
-                                | '对'
-                                | '算'
-                                | '查'
-                                | '赖'
-                                | '欠'
-                                | '结'
-                                | '报'
-                                | '入'
-                                | '到'
-                                | '销'
-                                | '收'
-                                | '付'
-                                | '挂'
-                                | '做'
-                                | '假'
-                                | '烂'
-                        )
-                    ) =>
-                {
-                    '账'
-                }
-                '分' if prev == Some('身') && next == Some('证') => '份',
-                c => c,
+    let mut fixes: Vec<(usize, &str)> = Vec::new();
+    let mut prev = None;
+    let mut chars = n.text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, c)| c);
+        match c {
+            '帐' if matches!(next, Some('户' | '号' | '单' | '目' | '本' | '款'))
+                || matches!(
+                    prev,
+                    Some(
+                        '转' | '记'
+                            | '对'
+                            | '算'
+                            | '查'
+                            | '赖'
+                            | '欠'
+                            | '结'
+                            | '报'
+                            | '入'
+                            | '到'
+                            | '销'
+                            | '收'
+                            | '付'
+                            | '挂'
+                            | '做'
+                            | '假'
+                            | '烂'
+                    )
+                ) =>
+            {
+                fixes.push((at, "账"))
             }
-        })
-        .collect();
+            '分' if prev == Some('身') && next == Some('证') => fixes.push((at, "份")),
+            _ => {}
+        }
+        prev = Some(c);
+    }
+    for (at, to) in fixes {
+        // Three bytes for three bytes: the text keeps its length.
+        n.text.replace_range(at..at + to.len(), to);
+    }
 }
 
 /// Folds every character of `original` after `simplify` (which may give up

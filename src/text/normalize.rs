@@ -275,12 +275,12 @@ fn slow_path(original: &str) -> Normalized {
 
 /// Variant and homophone characters that simplification keeps but callers
 /// mix up, where the keywords are written the standard way: 帐 for 账 in
-/// money words (安全帐户, 转帐, 帐号; 帐篷 and 蚊帐 keep 帐), and 身分证
-/// for 身份证. One character for one of the same length, so every offset
-/// stays valid.
+/// money words (安全帐户, 转帐, 帐号; 帐篷 and 蚊帐 keep 帐), 身分证 for
+/// 身份证, and 汽 for 气 after 燃, 煤, 天然 and 液化 (汽车 keeps it). One
+/// character for one of the same length, so every offset stays valid.
 fn fold_variants(n: &mut Normalized) {
     // Two SIMD scans for the rare characters; the common text stops here.
-    if !n.text.contains('帐') && !n.text.contains('分') {
+    if !n.text.contains('帐') && !n.text.contains('分') && !n.text.contains('汽') {
         return;
     }
     let mut fixes: Vec<(usize, &str)> = Vec::new();
@@ -316,6 +316,8 @@ fn fold_variants(n: &mut Normalized) {
                 fixes.push((at, "账"))
             }
             '分' if prev == Some('身') && next == Some('证') => fixes.push((at, "份")),
+            // 燃汽, 煤汽, 天然汽, 液化汽: the gas, not steam.
+            '汽' if matches!(prev, Some('燃' | '煤' | '然' | '化')) => fixes.push((at, "气")),
             _ => {}
         }
         prev = Some(c);
@@ -417,6 +419,7 @@ mod tests {
         ("转到安全帐户，帐号发我", "转到安全账户，账号发我"),
         ("帐篷和蚊帐", "帐篷和蚊帐"),
         ("身分证掉了，分身乏术", "身份证掉了，分身乏术"),
+        ("燃汽味，煤汽罐，汽车", "燃气味，煤气罐，汽车"),
     ];
 
     #[test]

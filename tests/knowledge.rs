@@ -157,6 +157,66 @@ fn a_vote_does_not_revive_evidence_the_text_discounted() {
 }
 
 #[test]
+fn a_vote_never_makes_a_repeat_out_of_words() {
+    let set = load_rule_set(Path::new("rules")).unwrap();
+    let kb = open_for(&set, None).unwrap().unwrap();
+    let c = Classifier::new(Arc::new(set)).with_knowledge(Arc::new(kb));
+    // A second call in the caller's words: the entries that explain the
+    // repeat policy are the most alike, and only history may call it one.
+    let second = "喂，我上个礼拜打过的，巷子口那个下水井还是冒臭水，你们到底派人来了没有？";
+    let d = c.classify_text(second);
+    let vote = d
+        .explanation
+        .vote
+        .clone()
+        .expect("no rule fired: the cases vote");
+    assert_eq!(vote.route, Route::IrrationalRepeat, "{vote:?}");
+    assert_ne!(
+        d.route,
+        Route::IrrationalRepeat,
+        "{}",
+        d.explanation.decided_by
+    );
+    assert!(!matches!(d.category.as_str(), "repeat" | "burst"));
+    // With as many earlier appeals on record as a repeat needs (two today,
+    // worded too differently for the similarity), the same words may say
+    // what the similarity missed.
+    let store = fenliu::history::MemoryStore::new();
+    let t0 = 1_780_000_000;
+    let calls = [
+        "市民来电反映：其居住的巷子口下水井长期外溢污水，气味难闻，要求市政部门疏通。",
+        "那个井盖边上一直往外冒黑水，臭死了，到现在没人来",
+        second,
+    ];
+    let mut last = None;
+    for (i, text) in calls.iter().enumerate() {
+        let a = fenliu::engine::Appeal {
+            id: Some(format!("drain-{i}")),
+            text: (*text).into(),
+            caller: Some("13900000000".into()),
+            received_at: Some(t0 + i as i64 * 3_600),
+        };
+        last = Some(c.classify(&a, &store, t0 + 10_000));
+    }
+    let d = last.unwrap();
+    assert_eq!(
+        d.explanation.repeat.burst_count, 3,
+        "{:?}",
+        d.explanation.repeat
+    );
+    assert!(
+        !d.explanation.repeat.repeat,
+        "the similarity found it: no vote needed"
+    );
+    assert_eq!(
+        d.route,
+        Route::IrrationalRepeat,
+        "{}",
+        d.explanation.decided_by
+    );
+}
+
+#[test]
 fn a_non_police_decision_without_a_handoff_takes_the_best_department() {
     let c = minimal_with_kb();
     // The fixture's noise rule names 城管; with the vote path, the handoff comes

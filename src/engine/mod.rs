@@ -127,7 +127,17 @@ impl Classifier {
                     .iter()
                     .any(|h| !h.counted && h.route == route)
             };
-            let proposal = proposal.filter(|p| !discounted(p.0));
+            // Repeats and bursts are what the caller's history shows, not what
+            // an appeal's words resemble: the entries that explain the repeat
+            // policy propose it only when the history holds as many earlier
+            // appeals as a repeat needs (the wording of a call may then say
+            // what the similarity missed).
+            let on_record = d.explanation.repeat.burst_count.saturating_sub(1);
+            let from_history = |category: &str| {
+                matches!(category, "repeat" | "burst")
+                    && on_record < policy.repeat.earlier_duplicates
+            };
+            let proposal = proposal.filter(|p| !discounted(p.0) && !from_history(&p.1));
             if let Some((route, category, handoff, confidence, why)) = proposal {
                 d.route = route;
                 d.category = category;

@@ -110,6 +110,28 @@ fn danger_cues_lean_to_the_police() {
 }
 
 #[test]
+fn discounted_danger_cues_do_not_lean_to_the_police() {
+    // (text, leans to the police): a danger cue under a negation,
+    // hypothetical or past cue signals nothing now.
+    let cases = [
+        ("楼道里堆的东西有点危险", true),
+        ("楼道里堆的东西没有危险，就是碍事", false),
+        ("万一出人命了谁负责，先问问", false),
+        ("昨天差点出人命，现在想问问滑梯谁来修", false),
+    ];
+    let c = minimal();
+    for (text, leans) in cases {
+        let d = c.classify_text(text);
+        assert_eq!(
+            d.route == Route::Police,
+            leans,
+            "{text}: {}",
+            d.explanation.decided_by
+        );
+    }
+}
+
+#[test]
 fn appeal_type_comes_from_cue_rules_over_the_rule_default() {
     let d = minimal().classify_text("请问工地太吵归谁管");
     assert_eq!(d.appeal_type, "咨询");

@@ -190,6 +190,13 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
         }
     });
     let scopes = cue_scopes(rules, &mut cue_hits, &clauses);
+    // Danger cues are evidence too: "没有危险", "万一出人命", "昨天差点出人命"
+    // signal nothing now. They stand for an emergency or the danger route.
+    let danger_routes = crate::rules::Route::Emergency.bit() | rules.policy.danger_route.bit();
+    danger.retain(|&span| {
+        let f = flags_of(span, danger_routes, &scopes);
+        !(f.negated || f.hypothetical || f.past)
+    });
 
     // Regexes whose every required part the automaton found.
     let mut open: Vec<(u32, u16)> = touched

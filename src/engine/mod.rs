@@ -129,9 +129,9 @@ impl Classifier {
             };
             // Repeats and bursts are what the caller's history shows, not what
             // an appeal's words resemble: the entries that explain the repeat
-            // policy propose it only when the history holds as many earlier
-            // appeals as a repeat needs (the wording of a call may then say
-            // what the similarity missed).
+            // policy propose it only when the history holds, within the burst
+            // window, as many earlier appeals as a repeat needs (the wording of
+            // a call may then say what the similarity missed).
             let on_record = d.explanation.repeat.burst_count.saturating_sub(1);
             let from_history = |category: &str| {
                 matches!(category, "repeat" | "burst")

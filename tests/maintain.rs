@@ -61,7 +61,6 @@ fn set(pairs: &[(&str, &str)]) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-/// A copy of the lints fixture: (keep-alive, rules dir, corpus).
 /// Replaces `from` (which must be there) with `to` in a fixture file.
 fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
@@ -69,6 +68,7 @@ fn edit(path: &Path, from: &str, to: &str) {
     std::fs::write(path, text.replace(from, to)).unwrap();
 }
 
+/// A copy of the lints fixture: (keep-alive, rules dir, corpus).
 fn fixture_copy() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     common::copy_dir(Path::new("tests/fixtures/lints"), tmp.path());

@@ -13,6 +13,10 @@ struct Best {
     fired: Option<usize>,
 }
 
+/// The categories the repeat policy gives from the caller's history.
+pub(crate) const REPEAT_CATEGORY: &str = "repeat";
+pub(crate) const BURST_CATEGORY: &str = "burst";
+
 /// Chooses the route and builds the decision.
 pub(crate) fn decide(
     rules: &RuleSet,
@@ -139,7 +143,7 @@ pub(crate) fn decide(
         None => {
             let (category, s) = if repeat.repeat {
                 (
-                    "repeat".to_string(),
+                    REPEAT_CATEGORY.to_string(),
                     format!(
                         "来电人 {} 天内已有 {} 次相同诉求且无新情况，按重复诉求处理",
                         policy.repeat.window_secs / 86_400,
@@ -148,7 +152,7 @@ pub(crate) fn decide(
                 )
             } else {
                 (
-                    "burst".to_string(),
+                    BURST_CATEGORY.to_string(),
                     format!(
                         "来电人 {} 小时内第 {} 次来电，按频繁来电处理",
                         policy.repeat.burst_window_secs / 3_600,

@@ -134,7 +134,7 @@ impl Classifier {
             // a call may then say what the similarity missed).
             let on_record = d.explanation.repeat.burst_count.saturating_sub(1);
             let from_history = |category: &str| {
-                matches!(category, "repeat" | "burst")
+                [decide::REPEAT_CATEGORY, decide::BURST_CATEGORY].contains(&category)
                     && on_record < policy.repeat.earlier_duplicates
             };
             let proposal = proposal.filter(|p| !discounted(p.0) && !from_history(&p.1));

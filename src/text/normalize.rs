@@ -279,7 +279,11 @@ fn slow_path(original: &str) -> Normalized {
 /// 身份证, and 汽 for 气 after 燃, 煤, 天然 and 液化 (汽车 keeps it). One
 /// character for one of the same length, so every offset stays valid.
 fn fold_variants(n: &mut Normalized) {
-    // Two SIMD scans for the rare characters; the common text stops here.
+    /// Characters after which 帐 is money: 转帐, 记帐, 欠帐 …
+    const MONEY_BEFORE: &str = "转记对算查赖欠结报入到销收付挂做假烂";
+    /// Characters before which it is: 帐户, 帐号, 帐单 …
+    const MONEY_AFTER: &str = "户号单目本款";
+    // A memchr scan per rare character; the common text stops here.
     if !n.text.contains('帐') && !n.text.contains('分') && !n.text.contains('汽') {
         return;
     }
@@ -288,36 +292,12 @@ fn fold_variants(n: &mut Normalized) {
     let mut chars = n.text.char_indices().peekable();
     while let Some((at, c)) = chars.next() {
         let next = chars.peek().map(|&(_, c)| c);
+        let is = |c: Option<char>, set: &str| c.is_some_and(|c| set.contains(c));
         match c {
-            '帐' if matches!(next, Some('户' | '号' | '单' | '目' | '本' | '款'))
-                || matches!(
-                    prev,
-                    Some(
-                        '转' | '记'
-                            | '对'
-                            | '算'
-                            | '查'
-                            | '赖'
-                            | '欠'
-                            | '结'
-                            | '报'
-                            | '入'
-                            | '到'
-                            | '销'
-                            | '收'
-                            | '付'
-                            | '挂'
-                            | '做'
-                            | '假'
-                            | '烂'
-                    )
-                ) =>
-            {
-                fixes.push((at, "账"))
-            }
+            '帐' if is(prev, MONEY_BEFORE) || is(next, MONEY_AFTER) => fixes.push((at, "账")),
             '分' if prev == Some('身') && next == Some('证') => fixes.push((at, "份")),
             // 燃汽, 煤汽, 天然汽, 液化汽: the gas, not steam.
-            '汽' if matches!(prev, Some('燃' | '煤' | '然' | '化')) => fixes.push((at, "气")),
+            '汽' if is(prev, "燃煤然化") => fixes.push((at, "气")),
             _ => {}
         }
         prev = Some(c);

@@ -447,3 +447,120 @@ fn assert_fires(c: &Classifier, rule: &str, cases: &[(&str, bool)]) {
         assert_eq!(counted, *fires, "{text}: {}", d.explanation.decided_by);
     }
 }
+
+/// The minimal rule set with `extra` added to its repeat policy.
+fn minimal_repeat_policy(extra: &str) -> (tempfile::TempDir, Classifier) {
+    let (tmp, rules) = common::minimal_copy();
+    let path = rules.join("policy.yaml");
+    let policy = std::fs::read_to_string(&path).unwrap();
+    let policy = policy.replace(
+        "  min_shared_words: 2\n",
+        &format!("  min_shared_words: 2\n{extra}"),
+    );
+    std::fs::write(&path, policy).unwrap();
+    let set = fenliu::rules::load_rule_set(&rules).unwrap();
+    (tmp, Classifier::new(std::sync::Arc::new(set)))
+}
+
+#[test]
+fn a_caller_who_refers_back_points_at_the_matter() {
+    let (_tmp, c) = minimal_repeat_policy("  same_matter_cues: [又是我, 还是那件事, 上次那件事]\n");
+    // Two calls about one shop's loudspeaker, then a third that shares no
+    // word with them: by words alone it is another matter.
+    let run = |caller: &str, third: &str| {
+        let h = MemoryStore::new();
+        c.classify(
+            &appeal(
+                &format!("{caller}-1"),
+                caller,
+                0,
+                "锦绣苑门口手机店的大音箱从早喊到晚，太吵",
+            ),
+            &h,
+            0,
+        );
+        c.classify(
+            &appeal(
+                &format!("{caller}-2"),
+                caller,
+                2 * DAY,
+                "锦绣苑那家手机店音箱还在喊，太吵了",
+            ),
+            &h,
+            0,
+        );
+        c.classify(
+            &appeal(&format!("{caller}-3"), caller, 5 * DAY, third),
+            &h,
+            0,
+        )
+    };
+    let plain = run("q1", "那个大喇叭又响了，烦得很");
+    assert_eq!(
+        plain.route,
+        Route::NonPolice,
+        "{:?}",
+        plain.explanation.repeat
+    );
+    let referred = run("q2", "又是我！那个大喇叭又响了，烦得很");
+    assert_eq!(
+        referred.route,
+        Route::IrrationalRepeat,
+        "{:?}",
+        referred.explanation.repeat
+    );
+    let earlier = &referred.explanation.repeat.earlier;
+    assert_eq!(earlier.len(), 2);
+    assert_eq!(
+        earlier.iter().filter(|e| e.referred).count(),
+        1,
+        "{earlier:?}"
+    );
+    assert!(referred
+        .explanation
+        .decided_by
+        .contains("自称仍是此前所诉之事"));
+    // A negated reference refers to nothing.
+    let denied = run("q3", "不是上次那件事，那个大喇叭又响了，烦得很");
+    assert_eq!(
+        denied.route,
+        Route::NonPolice,
+        "{:?}",
+        denied.explanation.repeat
+    );
+}
+
+#[test]
+fn enough_shared_words_make_the_same_matter_whatever_the_share() {
+    // Three long appeals about one shop, each sharing its estate, shop and
+    // loudspeaker words with the others and little else (about a fifth of
+    // their words).
+    let texts = [
+        "锦绣苑小区东门那个手机店的音箱天天放促销广告，一遍又一遍循环播放，老人孩子午睡都被吵醒，周边商户也意见很大，希望城管上门查一查",
+        "我家就住锦绣苑小区，楼下手机店的音箱每天早上九点开始响，一直响到晚上十点，隔着双层玻璃都能听见，心脏不好的老伴听得发慌，请派人管一管",
+        "锦绣苑小区对面手机店又把音箱搬到人行道上对着马路喊，路过的学生家长都捂耳朵，店员说是总部规定必须放，这种做法合理吗，麻烦督促整改",
+    ];
+    let run = |policy: &str| {
+        let (_tmp, c) = minimal_repeat_policy(policy);
+        let h = MemoryStore::new();
+        let mut last = None;
+        for (i, t) in texts.iter().enumerate() {
+            last = Some(c.classify(&appeal(&format!("e{i}"), "p-e", i as i64 * DAY, t), &h, 0));
+        }
+        last.unwrap()
+    };
+    let by_share = run("");
+    assert!(
+        by_share.explanation.repeat.earlier.is_empty(),
+        "the shares are below the threshold: {:?}",
+        by_share.explanation.repeat
+    );
+    let by_count = run("  shared_words_enough: 3\n");
+    assert_eq!(
+        by_count.explanation.repeat.earlier.len(),
+        2,
+        "{:?}",
+        by_count.explanation.repeat
+    );
+    assert!(by_count.explanation.repeat.repeat);
+}

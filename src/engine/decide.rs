@@ -142,10 +142,15 @@ pub(crate) fn decide(
         }
         None => {
             let (category, s) = if repeat.repeat {
+                let referred = if repeat.earlier.iter().any(|e| e.referred) {
+                    "（来电人自称仍是此前所诉之事）"
+                } else {
+                    ""
+                };
                 (
                     REPEAT_CATEGORY.to_string(),
                     format!(
-                        "来电人 {} 天内已有 {} 次相同诉求且无新情况，按重复诉求处理",
+                        "来电人 {} 天内已有 {} 次相同诉求{referred}且无新情况，按重复诉求处理",
                         policy.repeat.window_secs / 86_400,
                         repeat.earlier.len()
                     ),

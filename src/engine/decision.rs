@@ -128,4 +128,8 @@ pub struct EarlierAppeal {
     pub id: String,
     pub received_at: String,
     pub similarity: f64,
+    /// The caller referred to this appeal (还是那件事): it counts whatever
+    /// its similarity.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub referred: bool,
 }

@@ -94,6 +94,9 @@ pub struct Analysis {
     pub danger: Vec<CharSpan>,
     /// New-fact cues found (an appeal with one is not a repeat).
     pub new_fact: bool,
+    /// The caller refers back to a matter raised before (还是那件事), and
+    /// no negation or hypothetical scope covers the reference.
+    pub same_matter: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -158,6 +161,7 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
     let mut cue_hits: Vec<(u16, CueRole, CharSpan)> = Vec::with_capacity(32);
     let mut danger = Vec::new();
     let mut new_fact = false;
+    let mut same_matter = Vec::new();
     // Required parts of gated regexes found, as a bit mask per regex.
     let mut parts = vec![0u8; rules.gated_regexes.len()];
     let mut touched: Vec<u32> = Vec::with_capacity(32);
@@ -179,6 +183,7 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
                 Use::Cue(c, role) => cue_hits.push((c, role, span)),
                 Use::Danger => danger.push(span),
                 Use::NewFact => new_fact = true,
+                Use::SameMatter => same_matter.push(span),
                 Use::RegexPart(g, f) => {
                     let seen = &mut parts[g as usize];
                     if *seen == 0 {
@@ -196,6 +201,12 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
     danger.retain(|&span| {
         let f = flags_of(span, danger_routes, &scopes);
         !(f.negated || f.hypothetical || f.past)
+    });
+    // "不是上次那件事" refers to nothing.
+    let repeat_route = crate::rules::Route::IrrationalRepeat.bit();
+    let same_matter = same_matter.into_iter().any(|span| {
+        let f = flags_of(span, repeat_route, &scopes);
+        !(f.negated || f.hypothetical)
     });
 
     // Regexes whose every required part the automaton found.
@@ -266,6 +277,7 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
         fired,
         danger,
         new_fact,
+        same_matter,
     }
 }
 

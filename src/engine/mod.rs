@@ -17,7 +17,9 @@ pub use decision::{
 pub use examples::check_examples;
 pub use matcher::{analyze, Analysis, CharSpan, Fired, Flags};
 
-use crate::history::{format_rfc3339, similarity, Audit, HistoryStore, PastAppeal, Signature};
+use crate::history::{
+    format_rfc3339, overlap, similarity, Audit, HistoryStore, PastAppeal, Signature,
+};
 use crate::knowledge::KnowledgeBase;
 use crate::rules::{Route, RuleSet};
 
@@ -213,6 +215,7 @@ impl Classifier {
                 at,
                 &signature,
                 analysis.new_fact,
+                analysis.same_matter.then(|| self.topic(&analysis)),
                 history,
             ) {
                 Ok((ev, seen)) => {
@@ -266,6 +269,19 @@ impl Classifier {
         decision
     }
 
+    /// The category of the strongest route rule that counts: what the
+    /// appeal is about, before precedence and history decide its route.
+    fn topic<'a>(&'a self, analysis: &Analysis) -> Option<&'a str> {
+        analysis
+            .fired
+            .iter()
+            .filter(|f| f.counts())
+            .map(|f| &self.rules.rules[f.rule])
+            .filter(|r| r.route().is_some())
+            .max_by_key(|r| r.priority)
+            .map(|r| r.category())
+    }
+
     fn history_evidence(
         &self,
         caller: &str,
@@ -273,6 +289,7 @@ impl Classifier {
         at: i64,
         signature: &Signature,
         new_fact: bool,
+        same_matter: Option<Option<&str>>,
         history: &dyn HistoryStore,
     ) -> Result<(RepeatEvidence, bool), crate::history::HistoryError> {
         let policy = &self.rules.policy.repeat;
@@ -291,39 +308,77 @@ impl Classifier {
         // one, or like one that is (callers reword; each call shares words
         // with the one before, not always with this one). One hop only, so
         // the cost stays bounded by `max_compared` squared.
-        let window: Vec<(&PastAppeal, f64)> = past
+        // Two appeals are the same matter when they share enough of the
+        // smaller one's words, or enough words outright. Returns the share
+        // (0 below `min_shared_words`) and the verdict.
+        let judge = |a: &Signature, b: &Signature| {
+            let (common, share) = overlap(a, b);
+            let shared = common >= policy.min_shared_words.max(1);
+            let same =
+                shared && (share >= policy.similarity || common >= policy.shared_words_enough);
+            (if shared { share } else { 0.0 }, same)
+        };
+        let window: Vec<(&PastAppeal, f64, bool)> = past
             .iter()
             .filter(|p| p.received_at >= at - policy.window_secs)
             .map(|p| {
-                (
-                    *p,
-                    similarity(signature, &p.signature, policy.min_shared_words),
-                )
+                let (share, same) = judge(signature, &p.signature);
+                (*p, share, same)
             })
             .collect();
         // At most 8 direct matches, the most similar, are followed one hop.
         let mut direct: Vec<(&PastAppeal, f64)> = window
             .iter()
-            .filter(|(_, s)| *s >= policy.similarity)
-            .map(|(p, s)| (*p, *s))
+            .filter(|(_, _, same)| *same)
+            .map(|(p, s, _)| (*p, *s))
             .collect();
         direct.sort_by(|a, b| b.1.total_cmp(&a.1));
         direct.truncate(8);
-        let direct: Vec<&PastAppeal> = direct.into_iter().map(|(p, _)| p).collect();
+        let mut direct: Vec<&PastAppeal> = direct.into_iter().map(|(p, _)| p).collect();
+        // A caller who says this is the matter raised before (还是那件事,
+        // 又是我) points at one: the earlier appeal sharing the most words
+        // with this one; with none, the latest on this appeal's topic; with
+        // none, the latest. It counts even below the thresholds; its
+        // neighbours follow by the usual hop.
+        let referred = match same_matter {
+            Some(topic) if direct.is_empty() => {
+                let latest = |on_topic: &dyn Fn(&PastAppeal) -> bool| {
+                    window
+                        .iter()
+                        .map(|(p, _, _)| *p)
+                        .filter(|p| on_topic(p))
+                        .max_by_key(|p| p.received_at)
+                };
+                window
+                    .iter()
+                    .map(|(p, _, _)| (*p, similarity(signature, &p.signature, 1)))
+                    .filter(|(_, s)| *s > 0.0)
+                    .max_by(|a, b| {
+                        a.1.total_cmp(&b.1)
+                            .then(a.0.received_at.cmp(&b.0.received_at))
+                    })
+                    .map(|(p, _)| p)
+                    .or_else(|| latest(&|p| Some(p.category.as_str()) == topic))
+                    .or_else(|| latest(&|_| true))
+            }
+            _ => None,
+        };
+        direct.extend(referred);
+        let is_referred = |p: &PastAppeal| referred.is_some_and(|r| r.id == p.id);
         let mut earlier: Vec<EarlierAppeal> = window
             .iter()
-            .filter(|(p, s)| {
-                *s >= policy.similarity
-                    || direct.iter().any(|d| {
-                        d.id != p.id
-                            && similarity(&d.signature, &p.signature, policy.min_shared_words)
-                                >= policy.similarity
-                    })
+            .filter(|(p, _, same)| {
+                *same
+                    || is_referred(p)
+                    || direct
+                        .iter()
+                        .any(|d| d.id != p.id && judge(&d.signature, &p.signature).1)
             })
-            .map(|(p, s)| EarlierAppeal {
+            .map(|(p, s, _)| EarlierAppeal {
                 id: p.id.clone(),
                 received_at: format_rfc3339(p.received_at),
                 similarity: (s * 1000.0).round() / 1000.0,
+                referred: is_referred(p),
             })
             .collect();
         earlier.reverse();

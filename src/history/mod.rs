@@ -15,7 +15,7 @@ mod time;
 pub use caller_key::CallerKey;
 pub use memory::MemoryStore;
 pub use postgres_store::PostgresStore;
-pub use signature::{similarity, Signature};
+pub use signature::{overlap, similarity, Signature};
 pub use sqlite_store::SqliteStore;
 pub use time::{format_rfc3339, now_secs, parse_rfc3339, TimeError};
 

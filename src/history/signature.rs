@@ -59,8 +59,18 @@ impl Signature {
 /// Fewer than `min_shared` common words is no similarity at all: two short
 /// appeals that share one everyday word are not the same matter.
 pub fn similarity(a: &Signature, b: &Signature, min_shared: usize) -> f64 {
-    if a.is_empty() || b.is_empty() {
+    let (common, share) = overlap(a, b);
+    if common < min_shared.max(1) {
         return 0.0;
+    }
+    share
+}
+
+/// The words two appeals share, and their share of the smaller appeal's
+/// content words (within the range both sketches cover).
+pub fn overlap(a: &Signature, b: &Signature) -> (usize, f64) {
+    if a.is_empty() || b.is_empty() {
+        return (0, 0.0);
     }
     // Compare within the range both sketches cover, as bottom-k requires.
     let limit = (*a.0.last().unwrap_or(&u64::MAX)).min(*b.0.last().unwrap_or(&u64::MAX));
@@ -78,11 +88,8 @@ pub fn similarity(a: &Signature, b: &Signature, min_shared: usize) -> f64 {
     }
     let na = a.0.iter().filter(|&&h| h <= limit).count();
     let nb = b.0.iter().filter(|&&h| h <= limit).count();
-    if common < min_shared.max(1) {
-        return 0.0;
-    }
     let denom = na.min(nb).max(1);
-    (common as f64 / denom as f64).min(1.0)
+    (common, (common as f64 / denom as f64).min(1.0))
 }
 
 #[cfg(test)]
@@ -114,6 +121,16 @@ mod tests {
         let b = sig(&["晚上", "狗叫"]);
         assert_eq!(similarity(&a, &b, 2), 0.0);
         assert!(similarity(&a, &b, 1) > 0.4);
+    }
+
+    #[test]
+    fn overlap_counts_shared_words_whatever_the_threshold() {
+        let a = sig(&["锦绣", "手机店", "音箱", "午睡", "城管"]);
+        let b = sig(&["锦绣", "手机店", "老伴"]);
+        let (common, share) = overlap(&a, &b);
+        assert_eq!(common, 2);
+        assert!((share - 2.0 / 3.0).abs() < 1e-9);
+        assert_eq!(similarity(&a, &b, 3), 0.0);
     }
 
     #[test]

@@ -419,6 +419,11 @@ fn compile_policy(
     for w in &rp.new_fact_cues {
         pats.add(w, Use::NewFact);
     }
+    // Searched but kept out of the dictionary: as tokens, phrases such as
+    // 还是那个 would become content words of every signature that has them.
+    for w in &rp.same_matter_cues {
+        pats.add_literal(w, Use::SameMatter);
+    }
     for w in &p.fallback.danger_cues {
         pats.add(w, Use::Danger);
     }
@@ -518,6 +523,7 @@ fn compile_policy(
             burst_window_secs: i64::from(rp.burst_window_hours) * 3_600,
             similarity: rp.similarity,
             min_shared_words: rp.min_shared_words,
+            shared_words_enough: rp.shared_words_enough.unwrap_or(usize::MAX),
             max_compared: rp.max_compared,
             priority: rp.priority,
             handoff: rp.handoff.clone(),

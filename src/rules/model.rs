@@ -185,6 +185,8 @@ pub(crate) enum Use {
     Cue(u16, CueRole),
     Danger,
     NewFact,
+    /// A caller's reference back to an earlier appeal (还是那件事).
+    SameMatter,
     /// One of the literals of required part `1` of gated regex `0` (an
     /// index into `RuleSet::gated_regexes`).
     RegexPart(u32, u8),
@@ -235,6 +237,8 @@ pub struct RepeatPolicy {
     pub burst_window_secs: i64,
     pub similarity: f64,
     pub min_shared_words: usize,
+    /// `usize::MAX` when the policy sets none.
+    pub shared_words_enough: usize,
     pub max_compared: usize,
     pub priority: u8,
     pub handoff: Option<String>,

@@ -134,6 +134,11 @@ pub struct RawRepeat {
     /// matter, whatever the ratio.
     #[serde(default = "default_min_shared")]
     pub min_shared_words: usize,
+    /// Two appeals sharing at least this many content words are the same
+    /// matter whatever the share (a long work order and a short call about
+    /// one shop share its place, name and problem, and little else).
+    #[serde(default)]
+    pub shared_words_enough: Option<usize>,
     /// At most this many earlier appeals are compared (newest first).
     pub max_compared: usize,
     /// Priority of repeat and burst evidence.
@@ -141,6 +146,11 @@ pub struct RawRepeat {
     /// Words that announce a new fact: such an appeal is not a repeat.
     #[serde(default)]
     pub new_fact_cues: Vec<String>,
+    /// Words with which the caller says this is the matter raised before
+    /// (还是那件事, 又是我): the closest earlier appeal counts as the same
+    /// matter even when the two share too few words.
+    #[serde(default)]
+    pub same_matter_cues: Vec<String>,
     /// Words left out of the similarity (filler of every appeal).
     #[serde(default)]
     pub ignore_words: Vec<String>,

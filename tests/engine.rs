@@ -120,7 +120,11 @@ fn discounted_danger_cues_do_not_lean_to_the_police() {
         ("昨天差点出人命，现在想问问滑梯谁来修", false),
     ];
     let c = minimal();
-    for (text, leans) in cases {
+    check_danger_leans(&c, &cases);
+}
+
+fn check_danger_leans(c: &Classifier, cases: &[(&str, bool)]) {
+    for &(text, leans) in cases {
         let d = c.classify_text(text);
         assert_eq!(
             d.route == Route::Police,
@@ -129,6 +133,24 @@ fn discounted_danger_cues_do_not_lean_to_the_police() {
             d.explanation.decided_by
         );
     }
+}
+
+#[test]
+fn danger_words_in_a_figure_of_speech_do_not_lean_to_the_police() {
+    let (_tmp, c) = minimal_policy_after(
+        "  danger_route: police\n",
+        "  danger_pseudo: [救命稻草, 烦死人]\n",
+    );
+    check_danger_leans(
+        &c,
+        &[
+            ("这笔补助是我们家的救命稻草，审批到哪一步了", false),
+            ("门口天天堆垃圾，烦死人", false),
+            // The same words outside the figure still count.
+            ("快救命，门口有人", true),
+            ("门口躺着个死人", true),
+        ],
+    );
 }
 
 #[test]
@@ -450,13 +472,20 @@ fn assert_fires(c: &Classifier, rule: &str, cases: &[(&str, bool)]) {
 
 /// The minimal rule set with `extra` added to its repeat policy.
 fn minimal_repeat_policy(extra: &str) -> (tempfile::TempDir, Classifier) {
+    minimal_policy_after("  min_shared_words: 2\n", extra)
+}
+
+/// The minimal rule set with `extra` inserted in its policy after the line
+/// `after`.
+fn minimal_policy_after(after: &str, extra: &str) -> (tempfile::TempDir, Classifier) {
     let (tmp, rules) = common::minimal_copy();
     let path = rules.join("policy.yaml");
     let policy = std::fs::read_to_string(&path).unwrap();
-    let policy = policy.replace(
-        "  min_shared_words: 2\n",
-        &format!("  min_shared_words: 2\n{extra}"),
+    assert!(
+        policy.contains(after),
+        "the minimal policy has no `{after}`"
     );
+    let policy = policy.replace(after, &format!("{after}{extra}"));
     std::fs::write(&path, policy).unwrap();
     let set = fenliu::rules::load_rule_set(&rules).unwrap();
     (tmp, Classifier::new(std::sync::Arc::new(set)))

@@ -160,6 +160,7 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
     let mut hits: Vec<Hit> = Vec::with_capacity(64);
     let mut cue_hits: Vec<(u16, CueRole, CharSpan)> = Vec::with_capacity(32);
     let mut danger = Vec::new();
+    let mut not_danger: Vec<CharSpan> = Vec::new();
     let mut new_fact = false;
     let mut same_matter = Vec::new();
     // Required parts of gated regexes found, as a bit mask per regex.
@@ -182,6 +183,7 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
                 Use::Unless(r) => hits.push(hit(r, UNLESS)),
                 Use::Cue(c, role) => cue_hits.push((c, role, span)),
                 Use::Danger => danger.push(span),
+                Use::DangerPseudo => not_danger.push(span),
                 Use::NewFact => new_fact = true,
                 Use::SameMatter => same_matter.push(span),
                 Use::RegexPart(g, f) => {
@@ -198,9 +200,13 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
     // Danger cues are evidence too: "没有危险", "万一出人命", "昨天差点出人命"
     // signal nothing now. They stand for an emergency or the danger route.
     let danger_routes = crate::rules::Route::Emergency.bit() | rules.policy.danger_route.bit();
+    // Nor does a danger word inside a figure of speech: 救命稻草, 吓死我了.
     danger.retain(|&span| {
         let f = flags_of(span, danger_routes, &scopes);
         !(f.negated || f.hypothetical || f.past)
+            && !not_danger
+                .iter()
+                .any(|p| p.start <= span.start && span.end <= p.end)
     });
     // "不是上次那件事" refers to nothing.
     let repeat_route = crate::rules::Route::IrrationalRepeat.bit();

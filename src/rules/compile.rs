@@ -427,6 +427,9 @@ fn compile_policy(
     for w in &p.fallback.danger_cues {
         pats.add(w, Use::Danger);
     }
+    for w in &p.fallback.danger_pseudo {
+        pats.add_literal(w, Use::DangerPseudo);
+    }
     let fallback_route =
         route_or_problem(&p.fallback.route, file, None, "fallback.route", problems);
     let danger_route = route_or_problem(

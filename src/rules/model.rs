@@ -184,6 +184,8 @@ pub(crate) enum Use {
     Unless(u32),
     Cue(u16, CueRole),
     Danger,
+    /// A phrase holding a danger word that signals no danger (救命稻草).
+    DangerPseudo,
     NewFact,
     /// A caller's reference back to an earlier appeal (还是那件事).
     SameMatter,

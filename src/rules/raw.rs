@@ -169,6 +169,10 @@ fn default_min_shared() -> usize {
 pub struct RawFallback {
     /// Words that signal danger in an unclear appeal (疑警从有).
     pub danger_cues: Vec<String>,
+    /// Phrases that contain a danger word and signal none (救命稻草,
+    /// 吓死我了): a danger word inside one does not count.
+    #[serde(default)]
+    pub danger_pseudo: Vec<String>,
     /// Route and hand-off for an unclear appeal with danger cues.
     pub danger_route: String,
     #[serde(default)]

@@ -593,3 +593,39 @@ fn enough_shared_words_make_the_same_matter_whatever_the_share() {
     );
     assert!(by_count.explanation.repeat.repeat);
 }
+
+#[test]
+fn a_referred_appeal_brings_the_appeals_it_shares_enough_words_with() {
+    let (_tmp, c) = minimal_repeat_policy("  same_matter_cues: [又是我, 我说的那个]\n");
+    let h = MemoryStore::new();
+    // A long work order and a short call about one dam: two shared words,
+    // too few of the order's words to be the same matter by themselves.
+    let first = "市民来电反映：其住在杏花乡蒋家冲村，村后山塘连下三天雨后，坝脚有两处往外渗水，村里用沙袋压着，担心以后再下大雨，请水利部门查看加固";
+    let second = "喂 上个礼拜打过的 蒋家冲那个塘坝渗水 到今天没人来看";
+    c.classify(&appeal("d1", "p-dam", 0, first), &h, 0);
+    let d2 = c.classify(&appeal("d2", "p-dam", 7 * DAY, second), &h, 0);
+    assert!(
+        d2.explanation.repeat.earlier.is_empty(),
+        "{:?}",
+        d2.explanation.repeat
+    );
+    let d3 = c.classify(
+        &appeal("d3", "p-dam", 10 * DAY, "我说的那个坝！！你们到底管不管"),
+        &h,
+        0,
+    );
+    assert_eq!(
+        d3.route,
+        Route::IrrationalRepeat,
+        "{:?}",
+        d3.explanation.repeat
+    );
+    let ids: Vec<&str> = d3
+        .explanation
+        .repeat
+        .earlier
+        .iter()
+        .map(|e| e.id.as_str())
+        .collect();
+    assert_eq!(ids, ["d1", "d2"]);
+}

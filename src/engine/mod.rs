@@ -373,6 +373,13 @@ impl Classifier {
                     || direct
                         .iter()
                         .any(|d| d.id != p.id && judge(&d.signature, &p.signature).1)
+                    // The caller vouches for the matter: the referred
+                    // appeal's neighbours need only share enough words.
+                    || referred.is_some_and(|r| {
+                        r.id != p.id
+                            && overlap(&r.signature, &p.signature).0
+                                >= policy.min_shared_words.max(1)
+                    })
             })
             .map(|(p, s, _)| EarlierAppeal {
                 id: p.id.clone(),

@@ -75,6 +75,25 @@ fn a_broken_policy_is_reported_with_its_line() {
 }
 
 #[test]
+fn a_repeat_policy_that_contradicts_itself_is_refused() {
+    let (_tmp, rules) = minimal_copy();
+    let policy = fs::read_to_string(rules.join("policy.yaml")).unwrap();
+    fs::write(
+        rules.join("policy.yaml"),
+        policy.replace(
+            "  min_shared_words: 2\n",
+            "  min_shared_words: 2\n  shared_words_enough: 1\n",
+        ),
+    )
+    .unwrap();
+    let err = load_rule_set(&rules).unwrap_err();
+    assert_eq!(err.problems.len(), 1, "{err}");
+    let p = &err.problems[0];
+    assert!(p.file.ends_with("policy.yaml"));
+    assert!(p.to_string().contains("shared_words_enough"), "{p}");
+}
+
+#[test]
 fn a_missing_directory_is_a_clear_error() {
     let err = load_rule_set(Path::new("tests/fixtures/no-such-dir")).unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{err}");

@@ -336,31 +336,10 @@ impl Classifier {
         direct.truncate(8);
         let mut direct: Vec<&PastAppeal> = direct.into_iter().map(|(p, _)| p).collect();
         // A caller who says this is the matter raised before (还是那件事,
-        // 又是我) points at one: the earlier appeal sharing the most words
-        // with this one; with none, the latest on this appeal's topic; with
-        // none, the latest. It counts even below the thresholds; its
+        // 又是我) points at one, which counts even below the thresholds; its
         // neighbours follow by the usual hop.
         let referred = match same_matter {
-            Some(topic) if direct.is_empty() => {
-                let latest = |on_topic: &dyn Fn(&PastAppeal) -> bool| {
-                    window
-                        .iter()
-                        .map(|(p, _, _)| *p)
-                        .filter(|p| on_topic(p))
-                        .max_by_key(|p| p.received_at)
-                };
-                window
-                    .iter()
-                    .map(|(p, _, _)| (*p, similarity(signature, &p.signature, 1)))
-                    .filter(|(_, s)| *s > 0.0)
-                    .max_by(|a, b| {
-                        a.1.total_cmp(&b.1)
-                            .then(a.0.received_at.cmp(&b.0.received_at))
-                    })
-                    .map(|(p, _)| p)
-                    .or_else(|| latest(&|p| Some(p.category.as_str()) == topic))
-                    .or_else(|| latest(&|_| true))
-            }
+            Some(topic) if direct.is_empty() => referred_appeal(&window, signature, topic),
             _ => None,
         };
         direct.extend(referred);
@@ -402,4 +381,32 @@ impl Classifier {
             seen,
         ))
     }
+}
+
+/// The earlier appeal a caller refers to (还是那件事): the one sharing the
+/// most words with this appeal; with none, the latest on this appeal's
+/// topic; with none, the latest.
+fn referred_appeal<'p>(
+    window: &[(&'p PastAppeal, f64, bool)],
+    signature: &Signature,
+    topic: Option<&str>,
+) -> Option<&'p PastAppeal> {
+    let latest = |on_topic: &dyn Fn(&PastAppeal) -> bool| {
+        window
+            .iter()
+            .map(|(p, _, _)| *p)
+            .filter(|p| on_topic(p))
+            .max_by_key(|p| p.received_at)
+    };
+    window
+        .iter()
+        .map(|(p, _, _)| (*p, similarity(signature, &p.signature, 1)))
+        .filter(|(_, s)| *s > 0.0)
+        .max_by(|a, b| {
+            a.1.total_cmp(&b.1)
+                .then(a.0.received_at.cmp(&b.0.received_at))
+        })
+        .map(|(p, _)| p)
+        .or_else(|| latest(&|p| Some(p.category.as_str()) == topic))
+        .or_else(|| latest(&|_| true))
 }

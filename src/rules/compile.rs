@@ -404,6 +404,19 @@ fn compile_policy(
             format!("`{}` is not in (0, 1]", rp.similarity),
         );
     }
+    if let Some(n) = rp.shared_words_enough {
+        if n < rp.min_shared_words.max(1) {
+            problems.push(
+                file,
+                None,
+                Some("repeat.shared_words_enough"),
+                format!(
+                    "`{n}` is below `min_shared_words` ({}): it would make appeals the same matter on fewer words than the minimum",
+                    rp.min_shared_words
+                ),
+            );
+        }
+    }
     if rp.burst_count == 0
         || rp.window_days == 0
         || rp.burst_window_hours == 0

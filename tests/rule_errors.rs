@@ -54,16 +54,19 @@ fn the_minimal_fixture_loads() {
     assert_eq!(set.rules.len(), 6);
 }
 
-#[test]
-fn a_broken_policy_is_reported_with_its_line() {
+/// The problems of the minimal fixture with `from` replaced by `to` in its
+/// policy.
+fn policy_problems(from: &str, to: &str) -> fenliu::rules::LoadError {
     let (_tmp, rules) = minimal_copy();
     let policy = fs::read_to_string(rules.join("policy.yaml")).unwrap();
-    fs::write(
-        rules.join("policy.yaml"),
-        policy.replace("decisive_priority: 50", "decisive_priority: fifty"),
-    )
-    .unwrap();
-    let err = load_rule_set(&rules).unwrap_err();
+    assert!(policy.contains(from), "the minimal policy has no `{from}`");
+    fs::write(rules.join("policy.yaml"), policy.replace(from, to)).unwrap();
+    load_rule_set(&rules).unwrap_err()
+}
+
+#[test]
+fn a_broken_policy_is_reported_with_its_line() {
+    let err = policy_problems("decisive_priority: 50", "decisive_priority: fifty");
     assert_eq!(err.problems.len(), 1);
     let p = &err.problems[0];
     assert!(p.file.ends_with("policy.yaml"));
@@ -76,17 +79,10 @@ fn a_broken_policy_is_reported_with_its_line() {
 
 #[test]
 fn a_repeat_policy_that_contradicts_itself_is_refused() {
-    let (_tmp, rules) = minimal_copy();
-    let policy = fs::read_to_string(rules.join("policy.yaml")).unwrap();
-    fs::write(
-        rules.join("policy.yaml"),
-        policy.replace(
-            "  min_shared_words: 2\n",
-            "  min_shared_words: 2\n  shared_words_enough: 1\n",
-        ),
-    )
-    .unwrap();
-    let err = load_rule_set(&rules).unwrap_err();
+    let err = policy_problems(
+        "  min_shared_words: 2\n",
+        "  min_shared_words: 2\n  shared_words_enough: 1\n",
+    );
     assert_eq!(err.problems.len(), 1, "{err}");
     let p = &err.problems[0];
     assert!(p.file.ends_with("policy.yaml"));

@@ -334,15 +334,14 @@ impl Classifier {
             .collect();
         direct.sort_by(|a, b| b.1.total_cmp(&a.1));
         direct.truncate(8);
-        let mut direct: Vec<&PastAppeal> = direct.into_iter().map(|(p, _)| p).collect();
+        let direct: Vec<&PastAppeal> = direct.into_iter().map(|(p, _)| p).collect();
         // A caller who says this is the matter raised before (还是那件事,
-        // 又是我) points at one, which counts even below the thresholds; its
-        // neighbours follow by the usual hop.
+        // 又是我) points at one, which counts even below the thresholds, and
+        // so do the earlier appeals sharing `min_shared_words` with it.
         let referred = match same_matter {
             Some(topic) if direct.is_empty() => referred_appeal(&window, signature, topic),
             _ => None,
         };
-        direct.extend(referred);
         let is_referred = |p: &PastAppeal| referred.is_some_and(|r| r.id == p.id);
         let mut earlier: Vec<EarlierAppeal> = window
             .iter()
@@ -353,7 +352,8 @@ impl Classifier {
                         .iter()
                         .any(|d| d.id != p.id && judge(&d.signature, &p.signature).1)
                     // The caller vouches for the matter: the referred
-                    // appeal's neighbours need only share enough words.
+                    // appeal's neighbours need only share enough words (every
+                    // appeal the usual hop from it would find, and more).
                     || referred.is_some_and(|r| {
                         r.id != p.id
                             && overlap(&r.signature, &p.signature).0

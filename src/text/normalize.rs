@@ -283,8 +283,9 @@ fn fold_variants(n: &mut Normalized) {
     const MONEY_BEFORE: &str = "转记对算查赖欠结报入到销收付挂做假烂";
     /// Characters before which it is: 帐户, 帐号, 帐单 …
     const MONEY_AFTER: &str = "户号单目本款";
-    // A memchr scan per rare character; the common text stops here.
-    if !n.text.contains('帐') && !n.text.contains('分') && !n.text.contains('汽') {
+    // One scan per variant; the common text stops here (分 alone is too
+    // common a character to stop anything).
+    if !n.text.contains('帐') && !n.text.contains("身分证") && !n.text.contains('汽') {
         return;
     }
     let mut fixes: Vec<(usize, &str)> = Vec::new();

@@ -110,6 +110,12 @@ pub(crate) fn required_parts(pattern: &str) -> Vec<Vec<String>> {
     parts.retain(|p: &Vec<String>| p.iter().all(|l| stable(l)));
     let shortest = |p: &Vec<String>| p.iter().map(|l| l.chars().count()).min().unwrap_or(0);
     parts.sort_by_key(|p| std::cmp::Reverse(shortest(p)));
+    // A part with a one-character alternative (我, 在, 人) is in nearly
+    // every appeal: it gates nothing and costs a look at every occurrence.
+    // Kept only when no part of longer words is there to gate instead.
+    if parts.first().is_some_and(|p| shortest(p) > 1) {
+        parts.retain(|p| shortest(p) > 1);
+    }
     parts.truncate(MAX_FACTORS);
     parts
 }
@@ -182,13 +188,22 @@ mod tests {
         let parts =
             required_parts("(人|孩子)[^，。]{0,6}(掉|落)(咗)?(进|到)了?[^，。]{0,6}(河|水塘)");
         // Neighbouring finite pieces make one part: 掉进, 落咗到了, ...
-        assert_eq!(parts.len(), 3, "{parts:?}");
+        // (人|孩子) and (河|水塘) are required too, but 人 and 河 are in
+        // nearly every appeal: the part of longer words gates alone.
+        assert_eq!(parts.len(), 1, "{parts:?}");
         assert_eq!(parts[0].len(), 16);
         for w in ["掉进", "落到", "掉咗进", "落咗到了"] {
             assert!(parts[0].contains(&w.to_string()), "{w} in {:?}", parts[0]);
         }
-        assert_eq!(parts[1], vec!["人".to_string(), "孩子".into()]);
-        assert_eq!(parts[2], vec!["水塘".to_string(), "河".into()]);
+        // With no part of longer words, the one-character parts gate.
+        assert_eq!(
+            required_parts("(人|孩子)[^，。]{0,6}(掉|落)[^，。]{0,6}(河|水塘)"),
+            vec![
+                vec!["人".to_string(), "孩子".into()],
+                vec!["掉".to_string(), "落".into()],
+                vec!["水塘".to_string(), "河".into()]
+            ]
+        );
         assert!(required_parts("a|b.c").is_empty());
         assert_eq!(
             required_parts("投诉.{0,8}(民警|警察)"),
@@ -221,11 +236,14 @@ mod tests {
     #[test]
     fn merging_stops_before_the_word_list_grows_too_long() {
         // 4 x 5 x 2 words, then a class of 8 would make 320: it starts a
-        // part of its own.
+        // part of its own (of one-character words, so it gates nothing
+        // the first part does not).
         let parts = required_parts("(免费|无偿|白白?)(批|送|分|划|给)给?我[一个块套盖建栋辆]");
-        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert_eq!(parts.len(), 1, "{parts:?}");
         assert_eq!(parts[0].len(), 40);
         assert!(parts[0].contains(&"白白送给我".to_string()));
-        assert_eq!(parts[1].len(), 8);
+        let parts = required_parts("[批送分划给]我[一个块套盖建栋辆]");
+        assert_eq!(parts.len(), 1, "{parts:?}");
+        assert_eq!(parts[0].len(), 40);
     }
 }

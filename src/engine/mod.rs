@@ -313,7 +313,7 @@ impl Classifier {
         // (0 below `min_shared_words`) and the verdict.
         let judge = |a: &Signature, b: &Signature| {
             let (common, share) = overlap(a, b);
-            let shared = common >= policy.min_shared_words.max(1);
+            let shared = common >= policy.min_shared_words;
             let same =
                 shared && (share >= policy.similarity || common >= policy.shared_words_enough);
             (if shared { share } else { 0.0 }, same)
@@ -357,7 +357,7 @@ impl Classifier {
                     || referred.is_some_and(|r| {
                         r.id != p.id
                             && overlap(&r.signature, &p.signature).0
-                                >= policy.min_shared_words.max(1)
+                                >= policy.min_shared_words
                     })
             })
             .map(|(p, s, _)| EarlierAppeal {

@@ -538,7 +538,7 @@ fn compile_policy(
             burst_count: rp.burst_count,
             burst_window_secs: i64::from(rp.burst_window_hours) * 3_600,
             similarity: rp.similarity,
-            min_shared_words: rp.min_shared_words,
+            min_shared_words: rp.min_shared_words.max(1),
             shared_words_enough: rp.shared_words_enough.unwrap_or(usize::MAX),
             max_compared: rp.max_compared,
             priority: rp.priority,

@@ -238,6 +238,8 @@ pub struct RepeatPolicy {
     pub burst_count: usize,
     pub burst_window_secs: i64,
     pub similarity: f64,
+    /// At least 1: appeals that share no word are never the same matter,
+    /// whatever the policy file says.
     pub min_shared_words: usize,
     /// `usize::MAX` when the policy sets none.
     pub shared_words_enough: usize,

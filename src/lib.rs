@@ -9,7 +9,7 @@
 //!    compiled once into an immutable [`rules::RuleSet`].
 //! 2. [`text`]: an appeal is normalized (offsets kept), segmented and split
 //!    into clauses.
-//! 3. [`engine`]: one pass for every keyword, cue scopes, rule conditions,
+//! 3. [`engine`]: one keyword-automaton pass, cue scopes, rule conditions,
 //!    history evidence from a [`history::HistoryStore`], and the decision.
 //! 4. [`eval`]: labelled corpora replayed and scored.
 //!

@@ -323,7 +323,7 @@ fn regex_only_rules_run_behind_their_literal() {
     assert_eq!(minimal().classify_text("车牌补办").route, Route::NonPolice);
 }
 
-/// A regex runs only when the keyword pass found each part it requires; an
+/// A regex runs only when the automaton found each part it requires; an
 /// `unless` regex that is only words is searched as keywords. Both must
 /// change nothing about what fires: (text, fires).
 #[test]
@@ -416,7 +416,7 @@ fn token_keywords_match_whole_tokens_only() {
     }
 }
 
-/// An `unless` regex that is more than words runs only when the keyword pass
+/// An `unless` regex that is more than words runs only when the automaton
 /// found its required parts, and still stops the rule when it matches.
 #[test]
 fn gated_unless_regexes_stop_exactly_as_the_regex_says() {

@@ -1,4 +1,4 @@
-//! Matching: one keyword pass, cue scopes, rule conditions.
+//! Matching: one automaton pass, cue scopes, rule conditions.
 //!
 //! The cost grows with the text and the number of keyword hits, not with the
 //! number of rules: only rules that own a hit are looked at, and regexes run
@@ -215,7 +215,7 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
         !(f.negated || f.hypothetical)
     });
 
-    // Regexes whose every required part the keyword pass found.
+    // Regexes whose every required part the automaton found.
     let mut open: Vec<(u32, u16)> = touched
         .iter()
         .map(|&g| rules.gated_regexes[g as usize])

@@ -1,6 +1,6 @@
 //! The engine: from an appeal to a [`Decision`].
 //!
-//! analyze (normalize, segment, one keyword pass, cue scopes, rule
+//! analyze (normalize, segment, one automaton pass, cue scopes, rule
 //! conditions) -> history (repeat and burst evidence) -> decide (precedence,
 //! priority, confidence, appeal type, explanation).
 

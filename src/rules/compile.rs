@@ -60,7 +60,7 @@ impl Problems {
     }
 }
 
-/// Keywords in, matcher patterns out.
+/// Keywords in, automaton patterns out.
 #[derive(Default)]
 struct Patterns {
     index: HashMap<String, usize>,
@@ -256,7 +256,7 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
         Err(e) => {
             return Err(LoadError::from(vec![Problem::new(
                 &raw.dir,
-                format!("the keyword matcher could not be built: {e}"),
+                format!("the keyword automaton could not be built: {e}"),
             )]))
         }
     };

@@ -167,7 +167,7 @@ impl Condition {
 pub(crate) struct Unless {
     pub regex: Vec<Regex>,
     /// Per regex, as `Condition::regex_parts`: an `unless` regex whose
-    /// parts the keyword pass did not all find cannot match.
+    /// parts the automaton did not all find cannot match.
     pub regex_parts: Vec<u8>,
     pub clause_scope: bool,
 }
@@ -176,7 +176,7 @@ pub(crate) struct Unless {
 /// here, after its condition regexes.
 pub(crate) const UNLESS_REGEX: u16 = 0x8000;
 
-/// What a keyword of the matcher is used for.
+/// What a keyword of the automaton is used for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Use {
     Any(u32),
@@ -283,7 +283,7 @@ pub struct RuleSet {
     pub policy: Policy,
     pub(crate) segmenter: Segmenter,
     pub(crate) keywords: Keywords,
-    /// Uses of each keyword pattern.
+    /// Uses of each automaton pattern.
     pub(crate) uses: PatternUses,
     /// The pattern strings, for lints and explanations.
     pub(crate) patterns: Vec<String>,
@@ -325,7 +325,7 @@ impl RuleSet {
             .collect()
     }
 
-    /// Bytes the keyword matcher takes (for reports).
+    /// Bytes the keyword automaton takes (for reports).
     pub fn automaton_bytes(&self) -> usize {
         self.keywords.memory_usage()
     }
@@ -345,7 +345,7 @@ impl RuleSet {
     }
 }
 
-/// The uses of every keyword pattern in one array: pattern `p`'s are
+/// The uses of every automaton pattern in one array: pattern `p`'s are
 /// `uses[start[p]..start[p + 1]]`. A match costs two reads of dense arrays
 /// rather than a vector header and its heap block, which matters when the
 /// matches of an appeal land on cold cache lines.

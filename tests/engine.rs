@@ -217,6 +217,29 @@ fn the_third_near_duplicate_is_a_repeat() {
     assert!(d3.explanation.repeat.recorded);
 }
 
+/// The repeat policy may name the appeal type of the repeats it decides
+/// (a caller back about an answered matter complains); without it, the
+/// route's default applies.
+#[test]
+fn a_repeat_the_history_decides_takes_the_policys_appeal_type() {
+    let calls = [
+        (0, "幸福小区旁边工地晚上太吵"),
+        (3 * DAY, "幸福小区工地又太吵了，晚上睡不着"),
+        (6 * DAY, "还是幸福小区那个工地，太吵"),
+    ];
+    for (extra, want) in [("", "求助"), ("  appeal_type: 投诉\n", "投诉")] {
+        let (_tmp, c) = minimal_repeat_policy(extra);
+        let h = MemoryStore::new();
+        let mut last = None;
+        for (i, (minutes, text)) in calls.iter().enumerate() {
+            last = Some(c.classify(&appeal(&format!("t{i}"), "p1", *minutes, text), &h, 0));
+        }
+        let d3 = last.expect("three calls");
+        assert_eq!(d3.route, Route::IrrationalRepeat, "{extra:?}");
+        assert_eq!(d3.appeal_type, want, "{extra:?}");
+    }
+}
+
 #[test]
 fn a_different_matter_or_another_caller_is_no_repeat() {
     let c = minimal();

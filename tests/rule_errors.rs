@@ -90,6 +90,22 @@ fn a_repeat_policy_that_contradicts_itself_is_refused() {
 }
 
 #[test]
+fn an_unknown_appeal_type_for_repeats_is_refused() {
+    let err = policy_problems(
+        "  min_shared_words: 2\n",
+        "  min_shared_words: 2\n  appeal_type: 抱怨\n",
+    );
+    assert_eq!(err.problems.len(), 1, "{err}");
+    let p = &err.problems[0];
+    assert!(p.file.ends_with("policy.yaml"));
+    let text = p.to_string();
+    assert!(
+        text.contains("repeat.appeal_type") && text.contains("抱怨"),
+        "{p}"
+    );
+}
+
+#[test]
 fn a_missing_directory_is_a_clear_error() {
     let err = load_rule_set(Path::new("tests/fixtures/no-such-dir")).unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{err}");

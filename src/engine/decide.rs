@@ -174,7 +174,12 @@ pub(crate) fn decide(
                     ));
                 }
             }
-            (category, policy.repeat.handoff.clone(), None, s)
+            (
+                category,
+                policy.repeat.handoff.clone(),
+                policy.repeat.appeal_type.clone(),
+                s,
+            )
         }
     };
     let deciding_rule = b

@@ -429,6 +429,10 @@ fn compile_policy(
             "`burst_count`, `window_days`, `burst_window_hours` and `max_compared` must be at least 1".into(),
         );
     }
+    let repeat_appeal_type = rp
+        .appeal_type
+        .as_deref()
+        .filter(|t| appeal_type_ok(t, file, None, "repeat.appeal_type", problems));
     for w in &rp.new_fact_cues {
         pats.add(w, Use::NewFact);
     }
@@ -543,6 +547,7 @@ fn compile_policy(
             max_compared: rp.max_compared,
             priority: rp.priority,
             handoff: rp.handoff.clone(),
+            appeal_type: repeat_appeal_type.map(str::to_string),
             ignore_words: rp
                 .ignore_words
                 .iter()

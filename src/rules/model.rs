@@ -246,6 +246,8 @@ pub struct RepeatPolicy {
     pub max_compared: usize,
     pub priority: u8,
     pub handoff: Option<String>,
+    /// The appeal type of a repeat or burst the history decides.
+    pub appeal_type: Option<String>,
     pub ignore_words: std::collections::HashSet<String>,
 }
 

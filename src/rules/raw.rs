@@ -157,6 +157,12 @@ pub struct RawRepeat {
     /// Where a repeat or burst goes.
     #[serde(default)]
     pub handoff: Option<String>,
+    /// The appeal type of a repeat or burst that the history decides (a
+    /// caller back about a matter already answered mostly complains), as
+    /// strong as a route rule's own `appeal_type`; absent: the route's
+    /// default.
+    #[serde(default)]
+    pub appeal_type: Option<String>,
 }
 
 fn default_min_shared() -> usize {

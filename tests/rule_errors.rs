@@ -77,32 +77,27 @@ fn a_broken_policy_is_reported_with_its_line() {
     );
 }
 
+/// A repeat policy line that is wrong in itself: (added after
+/// `min_shared_words`, words the one problem must name).
 #[test]
-fn a_repeat_policy_that_contradicts_itself_is_refused() {
-    let err = policy_problems(
-        "  min_shared_words: 2\n",
-        "  min_shared_words: 2\n  shared_words_enough: 1\n",
-    );
-    assert_eq!(err.problems.len(), 1, "{err}");
-    let p = &err.problems[0];
-    assert!(p.file.ends_with("policy.yaml"));
-    assert!(p.to_string().contains("shared_words_enough"), "{p}");
-}
-
-#[test]
-fn an_unknown_appeal_type_for_repeats_is_refused() {
-    let err = policy_problems(
-        "  min_shared_words: 2\n",
-        "  min_shared_words: 2\n  appeal_type: 抱怨\n",
-    );
-    assert_eq!(err.problems.len(), 1, "{err}");
-    let p = &err.problems[0];
-    assert!(p.file.ends_with("policy.yaml"));
-    let text = p.to_string();
-    assert!(
-        text.contains("repeat.appeal_type") && text.contains("抱怨"),
-        "{p}"
-    );
+fn a_bad_repeat_policy_is_refused_naming_what_is_wrong() {
+    for (extra, named) in [
+        // Fewer shared words than the minimum would make a "same matter".
+        ("  shared_words_enough: 1\n", &["shared_words_enough"][..]),
+        ("  appeal_type: 抱怨\n", &["repeat.appeal_type", "抱怨"][..]),
+    ] {
+        let err = policy_problems(
+            "  min_shared_words: 2\n",
+            &format!("  min_shared_words: 2\n{extra}"),
+        );
+        assert_eq!(err.problems.len(), 1, "{extra:?}: {err}");
+        let p = &err.problems[0];
+        assert!(p.file.ends_with("policy.yaml"), "{p}");
+        let text = p.to_string();
+        for word in named {
+            assert!(text.contains(word), "{extra:?} should name {word}: {p}");
+        }
+    }
 }
 
 #[test]

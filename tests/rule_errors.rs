@@ -77,8 +77,8 @@ fn a_broken_policy_is_reported_with_its_line() {
     );
 }
 
-/// A repeat policy line that is wrong in itself: (added after
-/// `min_shared_words`, words the one problem must name).
+/// Repeat-policy lines that are wrong in themselves, each added after
+/// `min_shared_words`, with the words its one problem must name.
 #[test]
 fn a_bad_repeat_policy_is_refused_naming_what_is_wrong() {
     for (extra, named) in [

@@ -431,7 +431,7 @@ fn compile_policy(
     }
     let repeat_appeal_type = rp
         .appeal_type
-        .as_deref()
+        .clone()
         .filter(|t| appeal_type_ok(t, file, None, "repeat.appeal_type", problems));
     for w in &rp.new_fact_cues {
         pats.add(w, Use::NewFact);
@@ -547,7 +547,7 @@ fn compile_policy(
             max_compared: rp.max_compared,
             priority: rp.priority,
             handoff: rp.handoff.clone(),
-            appeal_type: repeat_appeal_type.map(str::to_string),
+            appeal_type: repeat_appeal_type,
             ignore_words: rp
                 .ignore_words
                 .iter()

@@ -77,6 +77,51 @@ fn a_broken_policy_is_reported_with_its_line() {
     );
 }
 
+/// The 1-based line of the minimal policy where `text` starts.
+fn policy_line(text: &str) -> usize {
+    let policy = fs::read_to_string("tests/fixtures/minimal/rules/policy.yaml").unwrap();
+    let at = policy.find(text).unwrap();
+    policy[..at].matches('\n').count() + 1
+}
+
+/// A policy problem is outside every rule, yet it points at the line that
+/// is wrong: each case breaks one line of the minimal policy, and its one
+/// problem names the field and sits on that line.
+#[test]
+fn a_policy_problem_points_at_its_line() {
+    for (from, to, field) in [
+        (
+            "precedence: [emergency, police,",
+            "precedence: [emergency, polise,",
+            "precedence",
+        ),
+        ("review_below: 0.45", "review_below: 4.5", "review_below"),
+        ("  similarity: 0.3", "  similarity: 3", "repeat.similarity"),
+        (
+            "  route: non-police\n",
+            "  route: nonpolice\n",
+            "fallback.route",
+        ),
+        (
+            "  legal-process: 咨询",
+            "  legal-process: 问问",
+            "default_appeal_type",
+        ),
+        (
+            "  - kind: hypothetical\n    # A general",
+            "  - kind: hypothetica\n    # A general",
+            "cues.kind",
+        ),
+    ] {
+        let err = policy_problems(from, to);
+        assert_eq!(err.problems.len(), 1, "{to:?}: {err}");
+        let p = &err.problems[0];
+        assert_eq!(p.field.as_deref(), Some(field), "{p}");
+        assert_eq!(p.line, Some(policy_line(from)), "{to:?}: {p}");
+        assert!(p.column.is_some(), "{p}");
+    }
+}
+
 /// Repeat-policy lines that are wrong in themselves, each added after
 /// `min_shared_words`, with the words its one problem must name.
 #[test]
@@ -93,6 +138,12 @@ fn a_bad_repeat_policy_is_refused_naming_what_is_wrong() {
         assert_eq!(err.problems.len(), 1, "{extra:?}: {err}");
         let p = &err.problems[0];
         assert!(p.file.ends_with("policy.yaml"), "{p}");
+        // The added line, one after `min_shared_words`.
+        assert_eq!(
+            p.line,
+            Some(policy_line("  min_shared_words: 2\n") + 1),
+            "{p}"
+        );
         let text = p.to_string();
         for word in named {
             assert!(text.contains(word), "{extra:?} should name {word}: {p}");

@@ -36,22 +36,24 @@ impl Problems {
         field: Option<&str>,
         reason: String,
     ) {
-        let mut p = Problem::new(file, reason);
-        if let Some((id, line)) = rule {
+        let text = self
+            .sources
+            .entry(file.to_path_buf())
+            .or_insert_with(|| fs::read_to_string(file).unwrap_or_default());
+        let loc = Locator::new(text);
+        let pos = match (rule, field) {
+            (Some((_, Some(l))), Some(f)) => loc
+                .field_pos(l, f.split('.').next().unwrap_or(f))
+                .or(Some((l, 1))),
+            (Some((_, Some(l))), None) => Some((l, 1)),
+            (Some((_, None)), _) => None,
+            // Outside any rule (the policy, the manifest): by key path.
+            (None, Some(f)) => loc.key_pos(f, &reason),
+            (None, None) => None,
+        };
+        let mut p = Problem::new(file, reason).at(pos.map(|x| x.0), pos.map(|x| x.1));
+        if let Some((id, _)) = rule {
             p = p.rule(id);
-            let text = self
-                .sources
-                .entry(file.to_path_buf())
-                .or_insert_with(|| fs::read_to_string(file).unwrap_or_default());
-            let loc = Locator::new(text);
-            let pos = match (line, field) {
-                (Some(l), Some(f)) => loc
-                    .field_pos(l, f.split('.').next().unwrap_or(f))
-                    .or(Some((l, 1))),
-                (Some(l), None) => Some((l, 1)),
-                _ => None,
-            };
-            p = p.at(pos.map(|x| x.0), pos.map(|x| x.1));
         }
         if let Some(f) = field {
             p = p.field(f);
@@ -504,7 +506,7 @@ fn compile_policy(
                 None,
                 Some("cues"),
                 format!(
-                    "cue #{} (`{}`) has no preceding or following cue words",
+                    "cue #{} ({}) has no preceding or following cue words",
                     ci + 1,
                     cue.kind
                 ),

@@ -97,6 +97,70 @@ impl<'a> Locator<'a> {
         None
     }
 
+    /// The 1-based line and column of a field outside any rule, named by its
+    /// key path (`repeat.similarity`): each key is looked for inside the
+    /// block of the one before. When the reason names a value in backquotes
+    /// (`unknown route `polise``), the first such value written inside the
+    /// block is the place; otherwise the deepest key found. `None` when the
+    /// first key is not written (the field took its default).
+    pub fn key_pos(&self, path: &str, reason: &str) -> Option<(usize, usize)> {
+        let mut found: Option<(usize, usize)> = None;
+        // The end of the first key's block: list items after the deepest
+        // key found are still its siblings.
+        let mut top_end = None;
+        // Lines [from, to) still to search, and the indent a key must exceed.
+        let (mut from, mut to, mut parent) = (0, self.lines.len(), None::<usize>);
+        for key in path.split('.') {
+            let Some((i, col)) = (from..to).find_map(|i| {
+                let l = self.lines[i];
+                let t = l.trim_start().trim_start_matches("- ");
+                let col = l.len() - t.len();
+                (parent.map_or(true, |p| col > p)
+                    && t.strip_prefix(key).is_some_and(|r| r.starts_with(':')))
+                .then_some((i, col))
+            }) else {
+                break;
+            };
+            found = Some((i + 1, col + 1));
+            let indent = self.indent(i);
+            let end = (i + 1..to)
+                .find(|&j| !self.is_blank(j) && self.indent(j) <= indent)
+                .unwrap_or(to);
+            top_end.get_or_insert(end);
+            (from, to, parent) = (i, end, Some(col));
+        }
+        let (line, col) = found?;
+        let block_end = top_end.unwrap_or(to).max(line);
+        let named = backquoted(reason).find_map(|value| {
+            (line - 1..block_end).find_map(|i| {
+                let whole = self.lines[i];
+                // On the key's own line, past the key's first letter.
+                let skip = if i + 1 == line { col } else { 0 };
+                let at = whole.get(skip..)?.match_indices(value).find_map(|(b, _)| {
+                    let (before, after) = (&whole[..skip + b], &whole[skip + b + value.len()..]);
+                    let part = |c: Option<char>| {
+                        c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
+                    };
+                    (!part(before.chars().next_back()) && !part(after.chars().next()))
+                        .then_some(skip + b)
+                })?;
+                let clean = !whole[..at].contains('#');
+                clean.then(|| (i + 1, whole[..at].chars().count() + 1))
+            })
+        });
+        Some(named.unwrap_or((line, col)))
+    }
+
+    fn indent(&self, i: usize) -> usize {
+        let l = self.lines[i];
+        l.len() - l.trim_start().len()
+    }
+
+    fn is_blank(&self, i: usize) -> bool {
+        let t = self.lines[i].trim();
+        t.is_empty() || t.starts_with('#')
+    }
+
     /// The first line (and column) holding `needle` at or after `from`.
     pub fn find_from(&self, from: usize, needle: &str) -> Option<(usize, usize)> {
         self.lines
@@ -105,6 +169,11 @@ impl<'a> Locator<'a> {
             .skip(from.saturating_sub(1))
             .find_map(|(i, l)| l.find(needle).map(|b| (i + 1, l[..b].chars().count() + 1)))
     }
+}
+
+/// Every backquoted word of a message, in order.
+fn backquoted(msg: &str) -> impl Iterator<Item = &str> {
+    msg.split('`').skip(1).step_by(2).filter(|w| !w.is_empty())
 }
 
 /// The first backquoted word of a serde message (`unknown field `whn``).
@@ -127,6 +196,39 @@ mod tests {
         assert_eq!(loc.field_pos(6, "route"), Some((7, 5)));
         assert_eq!(loc.field_pos(2, "route"), Some((3, 5)));
         assert_eq!(loc.rule_line("missing"), None);
+    }
+
+    const POLICY: &str = "precedence: [emergency, polise]\nrepeat:\n  # similarity: 2\n  similarity: 2\n  window_days: 30\ncues:\n  - kind: negated\n  - kind: negatd\nreview_below: 3\n";
+
+    #[test]
+    fn finds_policy_fields_by_key_path_and_named_value() {
+        let loc = Locator::new(POLICY);
+        // The value the reason names, not the first line of the block.
+        assert_eq!(
+            loc.key_pos("precedence", "unknown route `polise`"),
+            Some((1, 25))
+        );
+        // A nested key, past a comment that mentions it.
+        assert_eq!(
+            loc.key_pos("repeat.similarity", "`2` is not in (0, 1]"),
+            Some((4, 15))
+        );
+        assert_eq!(
+            loc.key_pos("repeat.similarity", "out of range"),
+            Some((4, 3))
+        );
+        // The second list item, found by the value.
+        assert_eq!(
+            loc.key_pos("cues.kind", "unknown cue kind `negatd`"),
+            Some((8, 11))
+        );
+        // A key the file does not write: the deepest key that it does.
+        assert_eq!(loc.key_pos("repeat.appeal_type", "bad"), Some((2, 1)));
+        assert_eq!(loc.key_pos("fallback.route", "bad"), None);
+        assert_eq!(
+            loc.key_pos("review_below", "`3` is not in [0, 1]"),
+            Some((9, 15))
+        );
     }
 
     #[test]

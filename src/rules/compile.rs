@@ -29,6 +29,15 @@ struct Problems {
 }
 
 impl Problems {
+    /// The lines of `file`, read once however many problems it has.
+    fn locator(&mut self, file: &Path) -> Locator<'_> {
+        let text = self
+            .sources
+            .entry(file.to_path_buf())
+            .or_insert_with(|| fs::read_to_string(file).unwrap_or_default());
+        Locator::new(text)
+    }
+
     fn push(
         &mut self,
         file: &Path,
@@ -36,20 +45,15 @@ impl Problems {
         field: Option<&str>,
         reason: String,
     ) {
-        let text = self
-            .sources
-            .entry(file.to_path_buf())
-            .or_insert_with(|| fs::read_to_string(file).unwrap_or_default());
-        let loc = Locator::new(text);
         let pos = match (rule, field) {
-            (Some((_, Some(l))), Some(f)) => loc
+            (Some((_, Some(l))), Some(f)) => self
+                .locator(file)
                 .field_pos(l, f.split('.').next().unwrap_or(f))
                 .or(Some((l, 1))),
             (Some((_, Some(l))), None) => Some((l, 1)),
-            (Some((_, None)), _) => None,
             // Outside any rule (the policy, the manifest): by key path.
-            (None, Some(f)) => loc.key_pos(f, &reason),
-            (None, None) => None,
+            (None, Some(f)) => self.locator(file).key_pos(f, &reason),
+            (Some((_, None)), _) | (None, None) => None,
         };
         let mut p = Problem::new(file, reason).at(pos.map(|x| x.0), pos.map(|x| x.1));
         if let Some((id, _)) = rule {

@@ -5,6 +5,7 @@
 //! value tree carries no positions: the line of a rule's `id:` and of a field
 //! inside that rule.
 
+use std::ops::Range;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
@@ -104,51 +105,60 @@ impl<'a> Locator<'a> {
     /// block is the place; otherwise the deepest key found. `None` when the
     /// first key is not written (the field took its default).
     pub fn key_pos(&self, path: &str, reason: &str) -> Option<(usize, usize)> {
-        let mut found: Option<(usize, usize)> = None;
-        // The end of the first key's block: list items after the deepest
-        // key found are still its siblings.
-        let mut top_end = None;
-        // Lines [from, to) still to search, and the indent a key must exceed.
-        let (mut from, mut to, mut parent) = (0, self.lines.len(), None::<usize>);
-        for key in path.split('.') {
-            let Some((i, col)) = (from..to).find_map(|i| {
-                let l = self.lines[i];
-                let t = l.trim_start().trim_start_matches("- ");
-                let col = l.len() - t.len();
-                (parent.map_or(true, |p| col > p)
-                    && t.strip_prefix(key).is_some_and(|r| r.starts_with(':')))
-                .then_some((i, col))
-            }) else {
+        let mut keys = path.split('.');
+        // The first key's block bounds the search for a named value: list
+        // items after the deepest key found are still inside it.
+        let (mut at, mut col, top_end) = self.find_key(keys.next()?, 0..self.lines.len(), None)?;
+        let mut block = at..top_end;
+        for key in keys {
+            let Some((i, c, end)) = self.find_key(key, block.clone(), Some(col)) else {
                 break;
             };
-            found = Some((i + 1, col + 1));
-            let indent = self.indent(i);
-            let end = (i + 1..to)
-                .find(|&j| !self.is_blank(j) && self.indent(j) <= indent)
-                .unwrap_or(to);
-            top_end.get_or_insert(end);
-            (from, to, parent) = (i, end, Some(col));
+            (at, col, block) = (i, c, i..end);
         }
-        let (line, col) = found?;
-        let block_end = top_end.unwrap_or(to).max(line);
         let named = backquoted(reason).find_map(|value| {
-            (line - 1..block_end).find_map(|i| {
-                let whole = self.lines[i];
-                // On the key's own line, past the key's first letter.
-                let skip = if i + 1 == line { col } else { 0 };
-                let at = whole.get(skip..)?.match_indices(value).find_map(|(b, _)| {
-                    let (before, after) = (&whole[..skip + b], &whole[skip + b + value.len()..]);
-                    let part = |c: Option<char>| {
-                        c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
-                    };
-                    (!part(before.chars().next_back()) && !part(after.chars().next()))
-                        .then_some(skip + b)
-                })?;
-                let clean = !whole[..at].contains('#');
-                clean.then(|| (i + 1, whole[..at].chars().count() + 1))
-            })
+            // On the key's own line, past the key's first letter.
+            (at..top_end.max(at + 1))
+                .find_map(|i| self.word_pos(i, if i == at { col + 1 } else { 0 }, value))
         });
-        Some(named.unwrap_or((line, col)))
+        Some(named.unwrap_or((at + 1, col + 1)))
+    }
+
+    /// The first `key:` among `lines` indented past `parent`: its line
+    /// index, 0-based column and the end of its block.
+    fn find_key(
+        &self,
+        key: &str,
+        lines: Range<usize>,
+        parent: Option<usize>,
+    ) -> Option<(usize, usize, usize)> {
+        let to = lines.end;
+        let (i, col) = lines.into_iter().find_map(|i| {
+            let l = self.lines[i];
+            let t = l.trim_start().trim_start_matches("- ");
+            let col = l.len() - t.len();
+            (parent.map_or(true, |p| col > p)
+                && t.strip_prefix(key).is_some_and(|r| r.starts_with(':')))
+            .then_some((i, col))
+        })?;
+        let indent = self.indent(i);
+        let end = (i + 1..to)
+            .find(|&j| !self.is_blank(j) && self.indent(j) <= indent)
+            .unwrap_or(to);
+        Some((i, col, end))
+    }
+
+    /// The 1-based line and column of `value` written as a whole word on
+    /// line `i`, from byte `skip` on and outside a comment.
+    fn word_pos(&self, i: usize, skip: usize, value: &str) -> Option<(usize, usize)> {
+        let line = self.lines[i];
+        let part = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
+        let at = line.get(skip..)?.match_indices(value).find_map(|(b, _)| {
+            let at = skip + b;
+            let (before, after) = (&line[..at], &line[at + value.len()..]);
+            (!part(before.chars().next_back()) && !part(after.chars().next())).then_some(at)
+        })?;
+        (!line[..at].contains('#')).then(|| (i + 1, line[..at].chars().count() + 1))
     }
 
     fn indent(&self, i: usize) -> usize {
@@ -200,35 +210,25 @@ mod tests {
 
     const POLICY: &str = "precedence: [emergency, polise]\nrepeat:\n  # similarity: 2\n  similarity: 2\n  window_days: 30\ncues:\n  - kind: negated\n  - kind: negatd\nreview_below: 3\n";
 
+    /// Each case: a key path, the reason, where the problem must point.
     #[test]
     fn finds_policy_fields_by_key_path_and_named_value() {
         let loc = Locator::new(POLICY);
-        // The value the reason names, not the first line of the block.
-        assert_eq!(
-            loc.key_pos("precedence", "unknown route `polise`"),
-            Some((1, 25))
-        );
-        // A nested key, past a comment that mentions it.
-        assert_eq!(
-            loc.key_pos("repeat.similarity", "`2` is not in (0, 1]"),
-            Some((4, 15))
-        );
-        assert_eq!(
-            loc.key_pos("repeat.similarity", "out of range"),
-            Some((4, 3))
-        );
-        // The second list item, found by the value.
-        assert_eq!(
-            loc.key_pos("cues.kind", "unknown cue kind `negatd`"),
-            Some((8, 11))
-        );
-        // A key the file does not write: the deepest key that it does.
-        assert_eq!(loc.key_pos("repeat.appeal_type", "bad"), Some((2, 1)));
-        assert_eq!(loc.key_pos("fallback.route", "bad"), None);
-        assert_eq!(
-            loc.key_pos("review_below", "`3` is not in [0, 1]"),
-            Some((9, 15))
-        );
+        for (path, reason, want) in [
+            // The value the reason names, not the first line of the block.
+            ("precedence", "unknown route `polise`", Some((1, 25))),
+            // A nested key, past a comment that mentions it.
+            ("repeat.similarity", "`2` is not in (0, 1]", Some((4, 15))),
+            ("repeat.similarity", "out of range", Some((4, 3))),
+            // The second list item, found by the value.
+            ("cues.kind", "unknown cue kind `negatd`", Some((8, 11))),
+            // A key the file does not write: the deepest key that it does.
+            ("repeat.appeal_type", "bad", Some((2, 1))),
+            ("fallback.route", "bad", None),
+            ("review_below", "`3` is not in [0, 1]", Some((9, 15))),
+        ] {
+            assert_eq!(loc.key_pos(path, reason), want, "{path}: {reason}");
+        }
     }
 
     #[test]

@@ -156,3 +156,69 @@ fn a_missing_directory_is_a_clear_error() {
     let err = load_rule_set(Path::new("tests/fixtures/no-such-dir")).unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{err}");
 }
+
+/// A file's named lists stand for their words wherever a rule uses them; a
+/// reference to a list the file does not have stops the load at its line.
+#[test]
+fn keyword_lists_expand_where_rules_use_them() {
+    let (_tmp, rules) = minimal_copy();
+    fs::write(
+        rules.join("routes/zz-lists.yaml"),
+        r#"lists:
+  collapse: [晕倒, 叫不醒]
+  now: [现在, 刚刚]
+rules:
+  - id: emergency.collapse.late
+    route: emergency
+    category: medical
+    handoff: "120"
+    priority: 88
+    description: collapse said now at the end of a long call
+    when:
+      any: ["@collapse", 倒地不起]
+      all:
+        - ["@now"]
+      within: 10
+    unless:
+      any: ["@now-over", 没事了]
+    examples:
+      match: [物业的事先不说了，现在我爸叫不醒]
+      no_match: [去年我爸晕倒过一次]
+"#,
+    )
+    .unwrap();
+    // `@now-over` is not a list of this file: nothing loads.
+    let err = load_rule_set(&rules).unwrap_err().to_string();
+    assert!(err.contains("zz-lists.yaml:17:14:"), "{err}");
+    assert!(err.contains("unknown keyword list `@now-over`"), "{err}");
+
+    let text = fs::read_to_string(rules.join("routes/zz-lists.yaml")).unwrap();
+    let text = text.replace("now: [", "now-over: [已经醒了]\n  now: [");
+    fs::write(rules.join("routes/zz-lists.yaml"), text).unwrap();
+    let set = std::sync::Arc::new(load_rule_set(&rules).unwrap());
+    let rule = set
+        .rules
+        .iter()
+        .find(|r| r.id == "emergency.collapse.late")
+        .unwrap();
+    assert_eq!(rule.line, Some(6), "the rule keeps its place");
+    let classifier = fenliu::engine::Classifier::new(set.clone());
+    let cases = [
+        (
+            "物业的事先不说了，现在我爸晕倒了",
+            "emergency.collapse.late",
+        ),
+        ("刚刚有人倒地不起", "emergency.collapse.late"),
+        ("现在我爸叫不醒，哦已经醒了", ""),
+        ("我爸晕倒了", ""),
+    ];
+    for (text, fired) in cases {
+        let d = classifier.classify_text(text);
+        let hit = d
+            .explanation
+            .hits
+            .iter()
+            .any(|h| h.rule == "emergency.collapse.late");
+        assert_eq!(hit, !fired.is_empty(), "{text}: {:?}", d.explanation.hits);
+    }
+}

@@ -22,6 +22,10 @@ struct RouteRuleFile {
     /// Ignored by fenliu: the schema this file follows.
     #[serde(default, rename = "$schema")]
     schema: Option<String>,
+    /// Named keyword lists: a `"@name"` item of `any`, an `all` group or
+    /// `unless.any` in this file's rules stands for the list's words.
+    #[serde(default)]
+    lists: std::collections::BTreeMap<String, Vec<String>>,
     rules: Vec<RawRule>,
 }
 
@@ -36,6 +40,10 @@ struct RouteRuleFile {
 struct AppealTypeFile {
     #[serde(default, rename = "$schema")]
     schema: Option<String>,
+    /// Named keyword lists: a `"@name"` item of `any`, an `all` group or
+    /// `unless.any` in this file's rules stands for the list's words.
+    #[serde(default)]
+    lists: std::collections::BTreeMap<String, Vec<String>>,
     rules: Vec<RawTypeRule>,
 }
 

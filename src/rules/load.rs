@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::error::{LoadError, Problem};
+use super::lists;
 use super::raw::{RawManifest, RawPolicy, RawReroute, RawRule, RawRuleFile, RawTypeRule};
 use super::yaml::{self, Locator};
 
@@ -393,10 +394,26 @@ fn parse_rules<T: serde::de::DeserializeOwned>(
         }
     };
     let locator = Locator::new(text);
+    for p in lists::check(&file.lists) {
+        let pos = locator.key_pos(&format!("lists.{}", p.name), "");
+        problems.push(
+            Problem::new(path, p.reason)
+                .at(pos.map(|p| p.0), pos.map(|p| p.1))
+                .field("lists"),
+        );
+    }
     let mut out = Vec::new();
-    for (i, value) in file.rules.into_iter().enumerate() {
+    for (i, mut value) in file.rules.into_iter().enumerate() {
         let id = yaml::str_field(&value, "id").map(str::to_string);
         let line = id.as_deref().and_then(|id| locator.rule_line(id));
+        for bad in lists::expand(&mut value, &file.lists) {
+            let pos = locator.find_from(line.unwrap_or(1), &bad.written);
+            let mut p = Problem::new(path, bad.reason)
+                .at(pos.map(|p| p.0), pos.map(|p| p.1))
+                .field(bad.field);
+            p.rule = Some(id.clone().unwrap_or_else(|| format!("#{}", i + 1)));
+            problems.push(p);
+        }
         match yaml::from_value::<T>(value) {
             Ok(rule) => out.push(Located {
                 value: rule,

@@ -7,6 +7,7 @@
 mod compile;
 pub mod error;
 mod keywords;
+mod lists;
 mod literals;
 mod load;
 mod model;

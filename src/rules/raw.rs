@@ -227,6 +227,10 @@ pub struct RawRuleFile {
     /// Rule files reference the generated JSON Schema for editors; ignored.
     #[serde(default, rename = "$schema")]
     pub schema: Option<String>,
+    /// Named keyword lists, used in this file's rules as `"@name"` items of
+    /// `any`, an `all` group or `unless.any` (see `lists`).
+    #[serde(default)]
+    pub lists: BTreeMap<String, Vec<String>>,
     pub rules: Vec<serde_yaml::Value>,
 }
 

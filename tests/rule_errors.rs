@@ -203,22 +203,20 @@ rules:
         .unwrap();
     assert_eq!(rule.line, Some(6), "the rule keeps its place");
     let classifier = fenliu::engine::Classifier::new(set.clone());
+    // (text, whether the rule fires)
     let cases = [
-        (
-            "物业的事先不说了，现在我爸晕倒了",
-            "emergency.collapse.late",
-        ),
-        ("刚刚有人倒地不起", "emergency.collapse.late"),
-        ("现在我爸叫不醒，哦已经醒了", ""),
-        ("我爸晕倒了", ""),
+        ("物业的事先不说了，现在我爸晕倒了", true),
+        ("刚刚有人倒地不起", true),
+        ("现在我爸叫不醒，哦已经醒了", false),
+        ("我爸晕倒了", false),
     ];
-    for (text, fired) in cases {
+    for (text, fires) in cases {
         let d = classifier.classify_text(text);
         let hit = d
             .explanation
             .hits
             .iter()
             .any(|h| h.rule == "emergency.collapse.late");
-        assert_eq!(hit, !fired.is_empty(), "{text}: {:?}", d.explanation.hits);
+        assert_eq!(hit, fires, "{text}: {:?}", d.explanation.hits);
     }
 }

@@ -7,13 +7,18 @@
 //! expanded on each rule's YAML value before the rule is read, so every
 //! later stage (compile, examples, lints, diffs) sees plain keywords.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::error::did_you_mean;
 use super::yaml::Value;
 
-/// The keyword fields a list may be used in, as paths into a rule.
-const FIELDS: [(&str, &str); 3] = [("when", "any"), ("when", "all"), ("unless", "any")];
+/// The keyword fields a list may be used in: a path into a rule, and the
+/// field a problem names.
+const FIELDS: [(&str, &str, &str); 3] = [
+    ("when", "any", "any"),
+    ("when", "all", "all"),
+    ("unless", "any", "unless"),
+];
 
 /// A list name that cannot be used, or a list that cannot be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,14 +72,13 @@ pub fn check(lists: &BTreeMap<String, Vec<String>>) -> Vec<ListProblem> {
 /// Unknown names are dropped from the field and reported.
 pub fn expand(rule: &mut Value, lists: &BTreeMap<String, Vec<String>>) -> Vec<BadReference> {
     let mut bad = Vec::new();
-    for (section, key) in FIELDS {
+    for (section, key, name) in FIELDS {
         let Some(field) = rule.get_mut(section).and_then(|s| s.get_mut(key)) else {
             continue;
         };
         let Some(items) = field.as_sequence_mut() else {
             continue;
         };
-        let name: &'static str = if section == "unless" { "unless" } else { key };
         if key == "all" {
             for group in items.iter_mut() {
                 if let Some(group) = group.as_sequence_mut() {
@@ -100,12 +104,12 @@ fn expand_list(
     {
         return;
     }
-    let written: Vec<String> = items
+    // The words written in the field itself.
+    let mut seen: HashSet<String> = items
         .iter()
         .filter_map(|v| v.as_str().filter(|s| !s.starts_with('@')))
         .map(str::to_string)
         .collect();
-    let mut seen: std::collections::HashSet<String> = written.into_iter().collect();
     let mut out = Vec::with_capacity(items.len());
     for item in items.drain(..) {
         let Some(name) = item.as_str().and_then(|s| s.strip_prefix('@')) else {

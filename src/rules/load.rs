@@ -406,13 +406,16 @@ fn parse_rules<T: serde::de::DeserializeOwned>(
     for (i, mut value) in file.rules.into_iter().enumerate() {
         let id = yaml::str_field(&value, "id").map(str::to_string);
         let line = id.as_deref().and_then(|id| locator.rule_line(id));
+        // A rule without a readable id is named by its place in the file.
+        let rule = id.unwrap_or_else(|| format!("#{}", i + 1));
         for bad in lists::expand(&mut value, &file.lists) {
-            let pos = locator.find_from(line.unwrap_or(1), &bad.written);
-            let mut p = Problem::new(path, bad.reason)
-                .at(pos.map(|p| p.0), pos.map(|p| p.1))
-                .field(bad.field);
-            p.rule = Some(id.clone().unwrap_or_else(|| format!("#{}", i + 1)));
-            problems.push(p);
+            let pos = locator.word_from(line.unwrap_or(1), &bad.written);
+            problems.push(
+                Problem::new(path, bad.reason)
+                    .at(pos.map(|p| p.0), pos.map(|p| p.1))
+                    .rule(&rule)
+                    .field(bad.field),
+            );
         }
         match yaml::from_value::<T>(value) {
             Ok(rule) => out.push(Located {
@@ -435,9 +438,11 @@ fn parse_rules<T: serde::de::DeserializeOwned>(
                     (Some(l), None) => Some((l, 1)),
                     _ => None,
                 };
-                let mut p = Problem::new(path, msg).at(pos.map(|p| p.0), pos.map(|p| p.1));
-                p.rule = Some(id.unwrap_or_else(|| format!("#{}", i + 1)));
-                problems.push(p);
+                problems.push(
+                    Problem::new(path, msg)
+                        .at(pos.map(|p| p.0), pos.map(|p| p.1))
+                        .rule(rule),
+                );
             }
         }
     }

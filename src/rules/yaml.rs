@@ -171,6 +171,13 @@ impl<'a> Locator<'a> {
         t.is_empty() || t.starts_with('#')
     }
 
+    /// The first line (and column) at or after `from` where `word` is
+    /// written as a whole word outside a comment (`@now` is not found in
+    /// `@now-late`).
+    pub fn word_from(&self, from: usize, word: &str) -> Option<(usize, usize)> {
+        (from.saturating_sub(1)..self.lines.len()).find_map(|i| self.word_pos(i, 0, word))
+    }
+
     /// The first line (and column) holding `needle` at or after `from`.
     pub fn find_from(&self, from: usize, needle: &str) -> Option<(usize, usize)> {
         self.lines
@@ -209,6 +216,14 @@ mod tests {
     }
 
     const POLICY: &str = "precedence: [emergency, polise]\nrepeat:\n  # similarity: 2\n  similarity: 2\n  window_days: 30\ncues:\n  - kind: negated\n  - kind: negatd\nreview_below: 3\n";
+
+    #[test]
+    fn a_word_is_found_whole_and_outside_comments() {
+        let loc = Locator::new("a: [\"@now-late\"] # @now\nb: [\"@now\"]\n");
+        assert_eq!(loc.word_from(1, "@now"), Some((2, 6)));
+        assert_eq!(loc.word_from(1, "@now-late"), Some((1, 6)));
+        assert_eq!(loc.word_from(2, "@now-late"), None);
+    }
 
     /// Each case: a key path, the reason, where the problem must point.
     #[test]

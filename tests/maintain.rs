@@ -82,6 +82,7 @@ const STATIC_LINTS: &[(&str, &str)] = &[
     ("FL004", "non-police.generic"),
     ("FL006", "non-police.noise"),
     ("FL007", "non-police.noise"),
+    ("FL008", "@bike"),
 ];
 
 const CORPUS_LINTS: &[(&str, &str)] = &[
@@ -137,7 +138,7 @@ fn human_output_shows_file_line_and_fix_and_strict_fails_on_warnings() {
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains(
-            "10 rules, 9 examples, all pass; 8 warning(s), 1 silenced, corpus lints on 12 records"
+            "10 rules, 9 examples, all pass; 9 warning(s), 1 silenced, corpus lints on 12 records"
         ),
         "{out}"
     );
@@ -148,6 +149,13 @@ fn human_output_shows_file_line_and_fix_and_strict_fails_on_warnings() {
         "{err}"
     );
     assert!(err.contains("  fix: add corpus records"), "{err}");
+    // A list no rule uses is named as a list, where it is defined.
+    assert!(
+        err.contains(
+            "warning[FL008 unused-list]: tests/fixtures/lints/rules/routes/base.yaml:111: list `@bike` is used by no rule of base.yaml"
+        ),
+        "{err}"
+    );
     assert!(err.contains("# fenliu: allow(silent-rule)"), "{err}");
 
     let (code, _, _) = run(&["check", "--rules", RULES, "--strict"]);
@@ -160,7 +168,7 @@ fn lints_are_silenced_in_the_manifest_or_by_a_comment_and_bad_names_are_errors()
     edit(
         &rules.join("fenliu.yaml"),
         "lints:\n",
-        "lints:\n  allow:\n    - lint: silent-rule\n      rules: [non-police.pot*]\n      reason: roads are new\n    - lint: FL006\n",
+        "lints:\n  allow:\n    - lint: silent-rule\n      rules: [non-police.pot*]\n      reason: roads are new\n    - lint: FL006\n    - lint: unused-list\n",
     );
     let routes = rules.join("routes/base.yaml");
     // Kept for the misspelt-name case below, which starts from it again.
@@ -194,6 +202,7 @@ fn lints_are_silenced_in_the_manifest_or_by_a_comment_and_bad_names_are_errors()
         ("FL006", "non-police.noise"),
         ("FL002", "police.theft.bike"),
         ("FL001", "non-police.neighbour"),
+        ("FL008", "@bike"),
     ] {
         assert!(
             !got.contains(&(gone.0.into(), gone.1.into())),
@@ -201,7 +210,7 @@ fn lints_are_silenced_in_the_manifest_or_by_a_comment_and_bad_names_are_errors()
         );
     }
     assert!(got.contains(&("FL002".into(), "non-police.pets".into())));
-    assert_eq!(v["silenced"], 5);
+    assert_eq!(v["silenced"], 6);
 
     // A misspelt lint name is an error that names the known ones.
     std::fs::write(

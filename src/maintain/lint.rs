@@ -76,8 +76,16 @@ pub const NO_EXAMPLES: Lint = Lint {
     fix: "add texts it must fire on (and `no_match` texts it must not): `fenliu check` runs them on every change",
 };
 
+pub const UNUSED_LIST: Lint = Lint {
+    code: "FL008",
+    name: "unused-list",
+    needs_corpus: false,
+    summary: "a keyword list in a rule file's `lists:` that no rule of that file uses",
+    fix: "use it as `\"@name\"` in a rule's `any`, an `all` group or `unless.any`, or delete it: a list is read only by the rules of its own file",
+};
+
 /// Every lint, by code.
-pub const LINTS: [Lint; 7] = [
+pub const LINTS: [Lint; 8] = [
     CROSS_ROUTE_KEYWORD,
     SHADOWED_RULE,
     SILENT_RULE,
@@ -85,6 +93,7 @@ pub const LINTS: [Lint; 7] = [
     BROAD_KEYWORD,
     REGEX_AS_KEYWORDS,
     NO_EXAMPLES,
+    UNUSED_LIST,
 ];
 
 /// The share of records above which a keyword is broad, unless the
@@ -151,6 +160,18 @@ pub fn lint(set: &RuleSet, corpus: Option<&CorpusEvidence<'_>>) -> LintReport {
             ));
         }
     }
+    for list in &set.unused_lists {
+        all.push(Finding {
+            code: UNUSED_LIST.code,
+            lint: UNUSED_LIST.name,
+            rule: format!("@{}", list.value),
+            file: list.file.clone(),
+            line: list.line,
+            message: format!("is used by no rule of {}", file_name(&list.file)),
+            fix: UNUSED_LIST.fix,
+            other_rule: None,
+        });
+    }
     if let Some(c) = corpus {
         corpus_lints(set, c, &mut all);
     }
@@ -174,6 +195,13 @@ pub fn lint(set: &RuleSet, corpus: Option<&CorpusEvidence<'_>>) -> LintReport {
         corpus_records: corpus.map(|c| c.stats.records),
         problems,
     }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 fn finding(lint: Lint, rule: &Rule, message: String) -> Finding {
@@ -589,17 +617,29 @@ pub fn render_human(report: &LintReport) -> String {
             Some(l) => format!("{}:{l}", f.file.display()),
             None => f.file.display().to_string(),
         };
+        // An unused list is no rule: it is named as a list, and only the
+        // manifest can silence it.
+        let (subject, silence) = if f.code == UNUSED_LIST.code {
+            (
+                "list",
+                format!("`lints: allow: [{{lint: {}}}]` in fenliu.yaml", f.lint),
+            )
+        } else {
+            (
+                "rule",
+                format!(
+                    "`# fenliu: allow({})` on the rule, or `lints: allow:` in fenliu.yaml",
+                    f.lint
+                ),
+            )
+        };
         let _ = writeln!(
             s,
-            "warning[{} {}]: {place}: rule `{}` {}",
+            "warning[{} {}]: {place}: {subject} `{}` {}",
             f.code, f.lint, f.rule, f.message
         );
         let _ = writeln!(s, "  fix: {}", f.fix);
-        let _ = writeln!(
-            s,
-            "  silence: `# fenliu: allow({})` on the rule, or `lints: allow:` in fenliu.yaml",
-            f.lint
-        );
+        let _ = writeln!(s, "  silence: {silence}");
     }
     s
 }

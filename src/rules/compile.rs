@@ -312,6 +312,7 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
         regex_only_set,
         gated_regexes,
         lints: raw.manifest.lints.clone().unwrap_or_default(),
+        unused_lists: raw.unused_lists.clone(),
     })
 }
 

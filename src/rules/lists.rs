@@ -69,8 +69,13 @@ pub fn check(lists: &BTreeMap<String, Vec<String>>) -> Vec<ListProblem> {
 
 /// Replaces every `"@name"` item of a rule's keyword fields with the words of
 /// list `name`, in place; a word already in the field is not added twice.
-/// Unknown names are dropped from the field and reported.
-pub fn expand(rule: &mut Value, lists: &BTreeMap<String, Vec<String>>) -> Vec<BadReference> {
+/// Unknown names are dropped from the field and reported; the names of the
+/// lists used are added to `used`.
+pub fn expand(
+    rule: &mut Value,
+    lists: &BTreeMap<String, Vec<String>>,
+    used: &mut HashSet<String>,
+) -> Vec<BadReference> {
     let mut bad = Vec::new();
     for (section, key, name) in FIELDS {
         let Some(field) = rule.get_mut(section).and_then(|s| s.get_mut(key)) else {
@@ -82,11 +87,11 @@ pub fn expand(rule: &mut Value, lists: &BTreeMap<String, Vec<String>>) -> Vec<Ba
         if key == "all" {
             for group in items.iter_mut() {
                 if let Some(group) = group.as_sequence_mut() {
-                    expand_list(group, lists, name, &mut bad);
+                    expand_list(group, lists, name, used, &mut bad);
                 }
             }
         } else {
-            expand_list(items, lists, name, &mut bad);
+            expand_list(items, lists, name, used, &mut bad);
         }
     }
     bad
@@ -96,6 +101,7 @@ fn expand_list(
     items: &mut Vec<Value>,
     lists: &BTreeMap<String, Vec<String>>,
     field: &'static str,
+    used: &mut HashSet<String>,
     bad: &mut Vec<BadReference>,
 ) {
     if !items
@@ -118,6 +124,7 @@ fn expand_list(
         };
         match lists.get(name) {
             Some(words) => {
+                used.insert(name.to_string());
                 for w in words {
                     if seen.insert(w.clone()) {
                         out.push(Value::String(w.clone()));
@@ -177,7 +184,9 @@ mod tests {
             "when:\n  any: [晕倒, \"@now\"]\n  all:\n    - [电梯]\n    - [\"@now\", 还在]\n  regex: ['@now']\n\
              unless:\n  any: [\"@over\", 走了, 演练]\nexamples:\n  match: ['@now']\n",
         );
-        assert_eq!(expand(&mut r, &lists()), vec![]);
+        let mut used = HashSet::new();
+        assert_eq!(expand(&mut r, &lists(), &mut used), vec![]);
+        assert_eq!(used, HashSet::from(["now".to_string(), "over".to_string()]));
         assert_eq!(words(&r["when"]["any"]), ["晕倒", "现在", "正在"]);
         assert_eq!(words(&r["when"]["all"][1]), ["现在", "正在", "还在"]);
         // A word written beside the reference is not added twice.
@@ -190,8 +199,11 @@ mod tests {
     #[test]
     fn an_unknown_reference_is_reported_with_its_field_and_a_suggestion() {
         let mut r = rule("when:\n  any: [晕倒]\n  all:\n    - [\"@nwo\"]\n");
-        let bad = expand(&mut r, &lists());
+        let mut used = HashSet::new();
+        let bad = expand(&mut r, &lists(), &mut used);
         assert_eq!(bad.len(), 1);
+        // An unknown name uses no list.
+        assert!(used.is_empty(), "{used:?}");
         assert_eq!(bad[0].field, "all");
         assert_eq!(bad[0].written, "@nwo");
         assert!(
@@ -201,7 +213,7 @@ mod tests {
         );
         assert!(bad[0].reason.contains("now, over"), "{}", bad[0].reason);
         let mut r = rule("unless:\n  any: [\"@now\"]\n");
-        let bad = expand(&mut r, &BTreeMap::new());
+        let bad = expand(&mut r, &BTreeMap::new(), &mut used);
         assert_eq!(bad[0].field, "unless");
         assert!(bad[0].reason.contains("no `lists:`"), "{}", bad[0].reason);
     }

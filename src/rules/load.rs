@@ -7,7 +7,7 @@
 //! `reroute` moves categories to another route, its `disable` drops rules.
 //! Every problem of every file is collected before giving up.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -45,6 +45,9 @@ pub struct RawRuleSet {
     pub files: Vec<PathBuf>,
     /// SHA-256 over the files' names and contents.
     pub digest: String,
+    /// Lists of a rule file's `lists:` that none of its rules uses: the
+    /// name, where it is defined (a lint, not an error).
+    pub unused_lists: Vec<Located<String>>,
     /// Overlay `disable` entries that named no base rule (file, id).
     pub unknown_disables: Vec<(PathBuf, String)>,
     /// `knowledge/` directories, base first: entries of later ones replace
@@ -165,9 +168,11 @@ fn load_layer(
 
     let types_path = dir.join(TYPES);
     let mut type_rules = Vec::new();
+    let mut unused_lists = Vec::new();
     if types_path.exists() || base.is_none() {
         if let Ok(text) = read(&types_path, hasher, &mut files).map_err(|p| problems.push(p)) {
-            type_rules = parse_rules::<RawTypeRule>(&types_path, &text, problems);
+            type_rules =
+                parse_rules::<RawTypeRule>(&types_path, &text, problems, &mut unused_lists);
         }
     }
 
@@ -190,7 +195,12 @@ fn load_layer(
         paths.sort();
         for path in paths {
             if let Ok(text) = read(&path, hasher, &mut files).map_err(|p| problems.push(p)) {
-                rules.extend(parse_rules::<RawRule>(&path, &text, problems));
+                rules.extend(parse_rules::<RawRule>(
+                    &path,
+                    &text,
+                    problems,
+                    &mut unused_lists,
+                ));
             }
         }
     } else if base.is_none() {
@@ -284,6 +294,7 @@ fn load_layer(
         user_words,
         files,
         knowledge_dir,
+        unused_lists,
     };
     match base {
         None => {
@@ -300,6 +311,7 @@ fn load_layer(
                 files: layer.files,
                 digest: String::new(),
                 unknown_disables: Vec::new(),
+                unused_lists: layer.unused_lists,
                 knowledge_dirs: layer.knowledge_dir.into_iter().collect(),
             })
         }
@@ -316,6 +328,7 @@ struct LayerParts {
     user_words: Vec<(String, Option<usize>)>,
     files: Vec<PathBuf>,
     knowledge_dir: Option<PathBuf>,
+    unused_lists: Vec<Located<String>>,
 }
 
 impl RawRuleSet {
@@ -362,6 +375,7 @@ fn apply_overlay(mut base: RawRuleSet, layer: LayerParts, dir: &Path) -> RawRule
     base.user_words.extend(layer.user_words);
     base.files.extend(layer.files);
     base.knowledge_dirs.extend(layer.knowledge_dir);
+    base.unused_lists.extend(layer.unused_lists);
     base.manifest = RawManifest {
         version: layer.manifest.version.clone(),
         extends: layer.manifest.extends.clone(),
@@ -380,11 +394,13 @@ fn apply_overlay(mut base: RawRuleSet, layer: LayerParts, dir: &Path) -> RawRule
 }
 
 /// Parses a `rules:` file rule by rule, so that one bad rule does not hide
-/// the problems of the others.
+/// the problems of the others. Lists of the file that no rule uses are added
+/// to `unused_lists`.
 fn parse_rules<T: serde::de::DeserializeOwned>(
     path: &Path,
     text: &str,
     problems: &mut Vec<Problem>,
+    unused_lists: &mut Vec<Located<String>>,
 ) -> Vec<Located<T>> {
     let file: RawRuleFile = match yaml::parse(path, text) {
         Ok(f) => f,
@@ -403,12 +419,13 @@ fn parse_rules<T: serde::de::DeserializeOwned>(
         );
     }
     let mut out = Vec::new();
+    let mut used = HashSet::new();
     for (i, mut value) in file.rules.into_iter().enumerate() {
         let id = yaml::str_field(&value, "id").map(str::to_string);
         let line = id.as_deref().and_then(|id| locator.rule_line(id));
         // A rule without a readable id is named by its place in the file.
         let rule = id.unwrap_or_else(|| format!("#{}", i + 1));
-        for bad in lists::expand(&mut value, &file.lists) {
+        for bad in lists::expand(&mut value, &file.lists, &mut used) {
             let pos = locator.word_from(line.unwrap_or(1), &bad.written);
             problems.push(
                 Problem::new(path, bad.reason)
@@ -445,6 +462,13 @@ fn parse_rules<T: serde::de::DeserializeOwned>(
                 );
             }
         }
+    }
+    for name in file.lists.keys().filter(|n| !used.contains(*n)) {
+        unused_lists.push(Located {
+            value: name.clone(),
+            file: path.to_path_buf(),
+            line: locator.key_pos(&format!("lists.{name}"), "").map(|p| p.0),
+        });
     }
     out
 }

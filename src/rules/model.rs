@@ -301,6 +301,8 @@ pub struct RuleSet {
     pub(crate) gated_regexes: Vec<(u32, u16, u8)>,
     /// Lint settings of the manifest, as written (`fenliu check` reads them).
     pub lints: super::raw::RawLints,
+    /// Keyword lists that no rule of their file uses (a lint).
+    pub unused_lists: Vec<super::load::Located<String>>,
 }
 
 impl RuleSet {

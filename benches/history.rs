@@ -5,6 +5,9 @@
 //!
 //!   cargo bench --bench history
 
+// Test and measurement code: a failure to set up is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};

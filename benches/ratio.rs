@@ -7,6 +7,9 @@
 //!
 //! cargo bench --bench ratio [-- ROUNDS]
 
+// Test and measurement code: a failure to set up is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;

@@ -6,6 +6,9 @@
 //!
 //! cargo run --release --example passes -- segment|classify|knowledge N
 
+// Test and measurement code: a failure to set up is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 use std::sync::Arc;
 

@@ -2,6 +2,9 @@
 //! burst loses no answered appeal, a restart keeps history, two processes
 //! share one PostgreSQL, and no secret means no recording.
 
+// Test and measurement code: a failure to set up is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 

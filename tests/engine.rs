@@ -1,6 +1,9 @@
 //! Engine behaviour on the minimal fixture rule set: cue scopes, spans,
 //! precedence, fallbacks, appeal types, and the repeat and burst policy.
 
+// Test and measurement code: a failure to set up is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{at, minimal};

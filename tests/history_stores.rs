@@ -3,6 +3,9 @@
 //! FENLIU_TEST_POSTGRES; with FENLIU_REQUIRE_POSTGRES=1 a missing server is
 //! a failure, not a skip).
 
+// Test and measurement code: a failure to set up is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::sync::Arc;

@@ -5,6 +5,9 @@
 //! against a git revision with its release gate, `eval --html` opened in
 //! headless Chromium, and the shipped JSON Schemas.
 
+// Test and measurement code: a failure to set up is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::collections::BTreeSet;

@@ -1,6 +1,9 @@
 //! Overlays on the minimal fixture: replace by id, add, disable, reroute,
 //! and the errors an overlay can make.
 
+// Test and measurement code: a failure to set up is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::fs;

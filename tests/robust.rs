@@ -1,6 +1,9 @@
 //! Arbitrary input never panics: control characters, lone combining marks,
 //! surrogate-free garbage, and a megabyte of text.
 
+// Test and measurement code: a failure to set up is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{minimal, shipped};

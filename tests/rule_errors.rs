@@ -4,6 +4,9 @@
 //! the rule-set directory). Error text is product output: a change to it is
 //! a change a maintainer will see.
 
+// Test and measurement code: a failure to set up is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::fs;

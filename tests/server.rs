@@ -1,6 +1,9 @@
 //! The HTTP service on a real loopback socket: every endpoint, every error,
 //! reloads good and bad, reloads under load, watch, graceful shutdown.
 
+// Test and measurement code: a failure to set up is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,9 @@
 //! The shipped rule set: every rule's examples, the labelling standard's
 //! own examples, the example city overlay, and the corpus score.
 
+// Test and measurement code: a failure to set up is a failed run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

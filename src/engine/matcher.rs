@@ -203,7 +203,9 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
     // Nor does a danger word inside a figure of speech: 救命稻草, 吓死我了.
     danger.retain(|&span| {
         let f = flags_of(span, danger_routes, &scopes);
-        !(f.negated || f.hypothetical || f.past)
+        !f.negated
+            && !f.hypothetical
+            && !f.past
             && !not_danger
                 .iter()
                 .any(|p| p.start <= span.start && span.end <= p.end)
@@ -555,13 +557,10 @@ fn evaluate(rules: &RuleSet, idx: usize, hits: &[Hit], ctx: &Context<'_>) -> Opt
 }
 
 fn distance(a: CharSpan, b: CharSpan) -> usize {
-    if a.end <= b.start {
-        b.start - a.end
-    } else if b.end <= a.start {
-        a.start - b.end
-    } else {
-        0
-    }
+    // Apart, the gap between them; overlapping, none.
+    b.start
+        .saturating_sub(a.end)
+        .max(a.start.saturating_sub(b.end))
 }
 
 /// A counted rule cancels the evidence of the rules it names.

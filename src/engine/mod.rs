@@ -282,6 +282,7 @@ impl Classifier {
             .map(|r| r.category())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn history_evidence(
         &self,
         caller: &str,

@@ -51,7 +51,7 @@ impl PostgresStore {
             client: Mutex::new(None),
             key,
         };
-        store.with(|c| migrate(c))?;
+        store.with(migrate)?;
         Ok(store)
     }
 

@@ -34,10 +34,13 @@ struct RawFile {
     entries: Vec<yaml::Value>,
 }
 
+/// A file read, with its bytes (for the digest).
+pub type FileRead = (PathBuf, Vec<u8>);
+
 /// Reads every `*.yaml` of the given knowledge directories, later
 /// directories replacing earlier entries by id. Returns the entries and the
 /// files read (for the digest).
-pub fn load_entries(dirs: &[PathBuf]) -> Result<(Vec<Entry>, Vec<(PathBuf, Vec<u8>)>), LoadError> {
+pub fn load_entries(dirs: &[PathBuf]) -> Result<(Vec<Entry>, Vec<FileRead>), LoadError> {
     let mut problems = Vec::new();
     let mut entries: Vec<Entry> = Vec::new();
     let mut files = Vec::new();

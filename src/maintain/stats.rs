@@ -96,6 +96,16 @@ impl CorpusStats {
     }
 }
 
+/// What one route's records were decided by, while counting.
+#[derive(Default)]
+struct RouteTally {
+    decided: usize,
+    wrong: usize,
+    /// Rule index -> (records it decided, of them wrong).
+    by_rule: BTreeMap<usize, (usize, usize)>,
+    without_rule: usize,
+}
+
 /// Computes the statistics of `eval`, the run of `set` over `records` (in
 /// the same order).
 pub fn corpus_stats(set: &RuleSet, records: &[Record], eval: &Evaluation) -> CorpusStats {
@@ -114,8 +124,7 @@ pub fn corpus_stats(set: &RuleSet, records: &[Record], eval: &Evaluation) -> Cor
     let mut decided_wrong = vec![0usize; n];
     let mut pairs: HashMap<(usize, usize), usize> = HashMap::new();
     let mut lost: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
-    let mut per_route: BTreeMap<Route, (usize, usize, BTreeMap<usize, (usize, usize)>, usize)> =
-        BTreeMap::new();
+    let mut per_route: BTreeMap<Route, RouteTally> = BTreeMap::new();
 
     for (record, (_, d)) in records.iter().zip(&eval.decisions) {
         let wrong = d.route != record.route;
@@ -141,8 +150,8 @@ pub fn corpus_stats(set: &RuleSet, records: &[Record], eval: &Evaluation) -> Cor
             }
         }
         let entry = per_route.entry(d.route).or_default();
-        entry.0 += 1;
-        entry.1 += usize::from(wrong);
+        entry.decided += 1;
+        entry.wrong += usize::from(wrong);
         match d
             .explanation
             .deciding_rule
@@ -157,11 +166,11 @@ pub fn corpus_stats(set: &RuleSet, records: &[Record], eval: &Evaluation) -> Cor
                 }
                 decided[i] += 1;
                 decided_wrong[i] += usize::from(wrong);
-                let e = entry.2.entry(i).or_default();
+                let e = entry.by_rule.entry(i).or_default();
                 e.0 += 1;
                 e.1 += usize::from(wrong);
             }
-            None => entry.3 += 1,
+            None => entry.without_rule += 1,
         }
     }
 
@@ -234,8 +243,12 @@ pub fn corpus_stats(set: &RuleSet, records: &[Record], eval: &Evaluation) -> Cor
     let routes = Route::ALL
         .into_iter()
         .map(|route| {
-            let (decided, wrong, by_rule, without_rule) =
-                per_route.remove(&route).unwrap_or_default();
+            let RouteTally {
+                decided,
+                wrong,
+                by_rule,
+                without_rule,
+            } = per_route.remove(&route).unwrap_or_default();
             let mut deciders: Vec<Decider> = by_rule
                 .into_iter()
                 .map(|(i, (records, wrong))| Decider {

@@ -1,6 +1,7 @@
 //! Shared test helpers: the minimal fixture rule set and the shipped one.
 
-#![allow(dead_code)]
+// Helpers for tests: a failure to set up is a failed test.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};

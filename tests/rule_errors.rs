@@ -199,11 +199,7 @@ rules:
     let text = text.replace("now: [", "now-over: [已经醒了]\n  now: [");
     fs::write(rules.join("routes/zz-lists.yaml"), text).unwrap();
     let set = std::sync::Arc::new(load_rule_set(&rules).unwrap());
-    let rule = set
-        .rules
-        .iter()
-        .find(|r| r.id == "emergency.collapse.late")
-        .unwrap();
+    let rule = set.rule("emergency.collapse.late").unwrap();
     assert_eq!(rule.line, Some(6), "the rule keeps its place");
     let classifier = fenliu::engine::Classifier::new(set.clone());
     // (text, whether the rule fires)

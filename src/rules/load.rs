@@ -414,8 +414,10 @@ fn parse_rules<T: serde::de::DeserializeOwned>(
         }
     };
     let locator = Locator::new(text);
+    // Where list `name` is defined.
+    let list_pos = |name: &str| locator.key_pos(&format!("lists.{name}"), "");
     for p in lists::check(&file.lists) {
-        let pos = locator.key_pos(&format!("lists.{}", p.name), "");
+        let pos = list_pos(&p.name);
         problems.push(
             Problem::new(path, p.reason)
                 .at(pos.map(|p| p.0), pos.map(|p| p.1))
@@ -471,7 +473,7 @@ fn parse_rules<T: serde::de::DeserializeOwned>(
         unused_lists.push(Located {
             value: name.clone(),
             file: path.to_path_buf(),
-            line: locator.key_pos(&format!("lists.{name}"), "").map(|p| p.0),
+            line: list_pos(name).map(|p| p.0),
         });
     }
     out

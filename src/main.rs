@@ -135,6 +135,13 @@ enum Command {
         #[arg(long)]
         html: Option<PathBuf>,
     },
+    /// Train the route model (the statistical fallback where no rule
+    /// decides) on labelled corpora, or check that the shipped one is what
+    /// they train.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
     /// Write the JSON Schemas of the rule files (for editors) into a directory.
     Schema {
         #[arg(long, default_value = "schemas")]
@@ -149,6 +156,29 @@ enum Command {
 enum Format {
     Human,
     Json,
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Count the character n-grams of every record per route and write the
+    /// model file the manifest's `route_model:` names.
+    Train {
+        /// Labelled corpus files (JSON Lines); a broken line stops training.
+        #[arg(long, required = true, num_args = 1..)]
+        corpus: Vec<PathBuf>,
+        /// The model file.
+        #[arg(long, default_value = "rules/route-model.tsv")]
+        out: PathBuf,
+        /// Drop n-grams found in fewer records.
+        #[arg(long, default_value_t = fenliu::route_model::TrainOptions::default().min_records)]
+        min_records: u32,
+        /// Additive smoothing of the counts.
+        #[arg(long, default_value_t = fenliu::route_model::TrainOptions::default().alpha)]
+        alpha: f64,
+        /// Do not write: exit 1 if the file at --out is not what this training gives.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -192,6 +222,21 @@ fn main() -> ExitCode {
             format,
         } => diff(&base, &rules, &corpus, &max_drop, format),
         Command::Schema { out, check } => schema(&out, check),
+        Command::Model {
+            command:
+                ModelCommand::Train {
+                    corpus,
+                    out,
+                    min_records,
+                    alpha,
+                    check,
+                },
+        } => model_train(
+            &corpus,
+            &out,
+            fenliu::route_model::TrainOptions { min_records, alpha },
+            check,
+        ),
         Command::Kb {
             command:
                 KbCommand::Search {
@@ -858,6 +903,67 @@ fn schema(out: &Path, check: bool) -> Result<ExitCode> {
             .with_context(|| format!("cannot write `{}`", path.display()))?;
         println!("{} (for {})", path.display(), f.applies_to);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn model_train(
+    corpus: &[PathBuf],
+    out: &Path,
+    options: fenliu::route_model::TrainOptions,
+    check: bool,
+) -> Result<ExitCode> {
+    let (records, skipped) = read_corpus(corpus)?;
+    if !skipped.is_empty() {
+        for s in &skipped {
+            eprintln!("{}:{}: {}", s.file.display(), s.line, s.reason);
+        }
+        bail!(
+            "{} corpus lines are no valid records: fix them before training (nothing was written)",
+            skipped.len()
+        );
+    }
+    let model =
+        fenliu::route_model::train(records.iter().map(|r| (r.text.as_str(), r.route)), options)
+            .map_err(anyhow::Error::msg)?;
+    let text = fenliu::route_model::write(
+        &model,
+        &[
+            "fenliu route model: character 2-/3-gram naive Bayes over the five routes.".to_string(),
+            format!(
+                "Written by `fenliu model train` from {} records in {} corpus files; retrain, do not edit.",
+                records.len(),
+                corpus.len()
+            ),
+            "After `grams`: an n-gram, then per route of the `routes` line the training records containing it.".to_string(),
+        ],
+    );
+    if check {
+        if std::fs::read_to_string(out).ok().as_deref() == Some(text.as_str()) {
+            println!(
+                "{} is what {} records train ({} n-grams)",
+                out.display(),
+                records.len(),
+                model.len()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!(
+            "{} is not what these {} records train: run `fenliu model train` with the same --corpus",
+            out.display(),
+            records.len()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    std::fs::write(out, &text).with_context(|| format!("cannot write `{}`", out.display()))?;
+    println!(
+        "{}: {} n-grams from {} records ({})",
+        out.display(),
+        model.len(),
+        records.len(),
+        fenliu::rules::Route::ALL
+            .map(|r| format!("{r} {}", model.records(r)))
+            .join(", ")
+    );
     Ok(ExitCode::SUCCESS)
 }
 

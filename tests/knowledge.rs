@@ -159,9 +159,18 @@ fn a_vote_does_not_revive_evidence_the_text_discounted() {
     assert_eq!(d.route, Route::Emergency);
 }
 
+/// The shipped rules with the route model switched off: the vote is what
+/// decides an appeal no rule decides in a rule set without one.
+fn without_route_model() -> fenliu::rules::RuleSet {
+    let mut set = load_rule_set(Path::new("rules")).unwrap();
+    assert!(set.route_model.is_some(), "the shipped rules name a model");
+    set.route_model = None;
+    set
+}
+
 #[test]
 fn a_vote_never_makes_a_repeat_out_of_words() {
-    let set = load_rule_set(Path::new("rules")).unwrap();
+    let set = without_route_model();
     let kb = open_for(&set, None).unwrap().unwrap();
     let c = Classifier::new(Arc::new(set)).with_knowledge(Arc::new(kb));
     // A second call in the caller's words: the entries that explain the
@@ -254,7 +263,7 @@ fn broken_knowledge_files_are_reported_with_their_place() {
 
 #[test]
 fn without_a_majority_of_cases_the_closest_entry_proposes() {
-    let set = load_rule_set(Path::new("rules")).unwrap();
+    let set = without_route_model();
     let kb = open_for(&set, None).unwrap().unwrap();
     let c = Classifier::new(Arc::new(set)).with_knowledge(Arc::new(kb));
     // No rule covers a maths homework request; the similar cases split.
@@ -279,4 +288,30 @@ fn without_a_majority_of_cases_the_closest_entry_proposes() {
         "{}",
         d.explanation.decided_by
     );
+}
+
+#[test]
+fn a_model_decision_takes_category_and_department_from_the_closest_entry_of_its_route() {
+    let set = load_rule_set(Path::new("rules")).unwrap();
+    let kb = open_for(&set, None).unwrap().unwrap();
+    let c = Classifier::new(Arc::new(set)).with_knowledge(Arc::new(kb));
+    // No rule covers a maths homework request; the route model does.
+    let d = c.classify_text("有道数学题不会 你们能讲讲不");
+    let m = d
+        .explanation
+        .model
+        .as_ref()
+        .expect("no rule decides: the model is asked");
+    assert!(m.decided, "{m:?}");
+    assert_eq!(d.route, m.route);
+    assert!(d.explanation.vote.is_none(), "the model decided: no vote");
+    let id = d.explanation.decided_by.rsplit("知识条目 ").next().unwrap();
+    let entry = c
+        .knowledge()
+        .unwrap()
+        .entry(id)
+        .unwrap_or_else(|| panic!("{}", d.explanation.decided_by));
+    assert_eq!(entry.route, d.route);
+    assert_eq!(d.category, entry.category);
+    assert_eq!(d.handoff.as_deref(), Some(entry.handoff.as_str()));
 }

@@ -1,9 +1,11 @@
 //! The decision: evidence per route, precedence, priority, confidence,
 //! appeal type and the sentence that explains it.
 
-use super::decision::{Decision, Explanation, Hit, RepeatEvidence, RulesetRef, Span};
+use super::decision::{
+    Decision, Explanation, Hit, ModelEvidence, RepeatEvidence, RulesetRef, Span,
+};
 use super::matcher::{Analysis, CharSpan, Fired};
-use crate::rules::{Route, RuleSet, Target};
+use crate::rules::{ModelFallback, Route, RuleSet, Target};
 
 /// The best evidence for one route.
 #[derive(Debug, Clone, Copy)]
@@ -201,6 +203,7 @@ pub(crate) fn decide(
             repeat,
             knowledge: Vec::new(),
             vote: None,
+            model: None,
             deciding_rule,
             decided_by: sentence,
         },
@@ -217,8 +220,21 @@ fn fallback(
     id: Option<String>,
 ) -> Decision {
     let policy = &rules.policy;
-    let (route, category, handoff, sentence) = if analysis.danger.is_empty() {
-        (
+    let opinion = model_opinion(rules, analysis, &hits, &repeat);
+    let (route, category, handoff, sentence, confidence) = match &opinion {
+        Some((m, settings, None)) => (
+            m.route,
+            settings.category.clone(),
+            settings.handoff[m.route.index()].clone(),
+            format!(
+                "没有规则命中，路由模型判为 {}（概率 {:.0}%，依据{}），需人工复核",
+                m.route,
+                m.share * 100.0,
+                quote_all(&m.ngrams)
+            ),
+            round3(0.2 + 0.3 * m.share),
+        ),
+        _ if analysis.danger.is_empty() => (
             policy.fallback_route,
             policy.fallback_category.clone(),
             policy.fallback_handoff.clone(),
@@ -226,9 +242,9 @@ fn fallback(
                 "没有规则命中，按兜底策略转 {}，需人工复核",
                 policy.fallback_route
             ),
-        )
-    } else {
-        (
+            0.3,
+        ),
+        _ => (
             policy.danger_route,
             policy.danger_category.clone(),
             policy.danger_handoff.clone(),
@@ -237,8 +253,17 @@ fn fallback(
                 original.quoted(analysis, &analysis.danger),
                 policy.danger_route
             ),
-        )
+            0.3,
+        ),
     };
+    let mut sentence = sentence;
+    if let Some((m, _, Some(why))) = &opinion {
+        sentence.push_str(&format!(
+            "；路由模型倾向 {}（概率 {:.0}%），{why}，未采用",
+            m.route,
+            m.share * 100.0
+        ));
+    }
     let (appeal_type, appeal_type_rule) = appeal_type(rules, analysis, route, None);
     Decision {
         id,
@@ -246,7 +271,7 @@ fn fallback(
         category,
         appeal_type,
         handoff,
-        confidence: 0.3,
+        confidence,
         review: true,
         ruleset,
         explanation: Explanation {
@@ -255,10 +280,55 @@ fn fallback(
             repeat,
             knowledge: Vec::new(),
             vote: None,
+            model: opinion.map(|(m, _, _)| m),
             deciding_rule: None,
             decided_by: sentence,
         },
     }
+}
+
+/// What the route model says about an appeal no rule decided, the policy's
+/// settings for it, and why its route is not taken (`None`: it is). `None`
+/// when the rule set has no model, the history decides, or the model knows
+/// none of the text's n-grams.
+fn model_opinion<'r>(
+    rules: &'r RuleSet,
+    analysis: &Analysis,
+    hits: &[Hit],
+    repeat: &RepeatEvidence,
+) -> Option<(ModelEvidence, &'r ModelFallback, Option<String>)> {
+    let policy = &rules.policy;
+    let (model, settings) = (rules.route_model.as_ref()?, policy.model.as_ref()?);
+    if repeat.repeat || repeat.burst {
+        return None;
+    }
+    let p = model.predict(&analysis.norm.text)?;
+    let rank = |r: Route| policy.rank[r.index()];
+    let held_back = if p.share < settings.min_share {
+        Some(format!("低于采用门槛 {:.0}%", settings.min_share * 100.0))
+    } else if !analysis.danger.is_empty() && rank(p.route) > rank(policy.danger_route) {
+        // 疑警从有, as for weak rule evidence.
+        Some(format!("但有危险信号，不低于 {}", policy.danger_route))
+    } else if hits.iter().any(|h| !h.counted && h.route == p.route) {
+        // What the text itself negated, supposed or put in the harmless past
+        // is not brought back by words it shares with such appeals.
+        Some("但原文中该路由的证据已被否定、假设或属过去".to_string())
+    } else {
+        None
+    };
+    let evidence = ModelEvidence {
+        route: p.route,
+        share: round3(p.share),
+        runner_up: p.runner_up,
+        ngrams: p.evidence.into_iter().map(|(g, _)| g).collect(),
+        decided: held_back.is_none(),
+    };
+    Some((evidence, settings, held_back))
+}
+
+/// “a”“b”“c”
+fn quote_all(words: &[String]) -> String {
+    words.iter().map(|w| format!("“{w}”")).collect()
 }
 
 /// The appeal type: fixed for some routes; otherwise the strongest of the

@@ -47,6 +47,10 @@ pub struct Explanation {
     /// When no rule fired: what the most similar typical cases proposed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vote: Option<crate::knowledge::Vote>,
+    /// When no rule decided and the rule set has a route model: what it
+    /// said, and whether its route was taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelEvidence>,
     /// The id of the rule that gave the route, when a rule did (not
     /// history, the fallback or a vote).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,6 +68,24 @@ impl Explanation {
             .map(|h| h.rule.clone())
             .collect()
     }
+}
+
+/// The route model's opinion of an appeal no rule decided.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ModelEvidence {
+    /// The most probable route.
+    pub route: Route,
+    /// Its posterior probability, in (0, 1].
+    pub share: f64,
+    /// The next most probable route.
+    pub runner_up: Route,
+    /// The appeal's character n-grams that weighed most for `route` against
+    /// `runner_up`, strongest first.
+    pub ngrams: Vec<String>,
+    /// Whether `route` was taken: not when the model was unsure (below the
+    /// policy's `min_share`), when danger cues ask for a higher route, or
+    /// when the text itself discounted that route's evidence.
+    pub decided: bool,
 }
 
 /// A rule that fired.

@@ -12,7 +12,8 @@ mod matcher;
 use std::sync::Arc;
 
 pub use decision::{
-    Decision, EarlierAppeal, Explanation, HistoryStatus, Hit, RepeatEvidence, RulesetRef, Span,
+    Decision, EarlierAppeal, Explanation, HistoryStatus, Hit, ModelEvidence, RepeatEvidence,
+    RulesetRef, Span,
 };
 pub use examples::check_examples;
 pub use matcher::{analyze, Analysis, CharSpan, Fired, Flags};
@@ -85,6 +86,24 @@ impl Classifier {
         let query = kb.query_of_tokens(analysis.token_strs());
         d.explanation.knowledge = kb.search_query(&query, KNOWLEDGE_HITS);
         let policy = &self.rules.policy;
+        let by_model = d.explanation.model.as_ref().is_some_and(|m| m.decided);
+        if by_model {
+            // The model gives the route; the closest typical case of that
+            // route gives the category and the department.
+            if let Some(h) = kb
+                .search_query(&query, VOTERS)
+                .into_iter()
+                .find(|h| h.route == d.route)
+            {
+                d.category = h.category;
+                d.handoff = Some(h.handoff);
+                d.explanation.decided_by.push_str(&format!(
+                    "；类别与承办方取自该路由最相近的知识条目 {}",
+                    h.id
+                ));
+            }
+            return;
+        }
         let plain_fallback = d.route == policy.fallback_route
             && d.category == policy.fallback_category
             && !d.explanation.hits.iter().any(|h| h.counted)

@@ -129,6 +129,16 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
         );
     }
     let (policy, cues) = compile_policy(&raw.policy, &mut pats, &mut problems);
+    if raw.route_model.is_some() && policy.model.is_none() {
+        problems.push(
+            &raw.policy.file,
+            None,
+            Some("fallback.model"),
+            "the manifest names a route model, but the policy's `fallback` has no `model:` \
+             settings (min_share, category, handoff) saying when it decides"
+                .to_string(),
+        );
+    }
 
     // Ids first, so `suppresses` can refer forward.
     let mut ids: HashMap<&str, usize> = HashMap::new();
@@ -313,6 +323,7 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
         gated_regexes,
         lints: raw.manifest.lints.clone().unwrap_or_default(),
         unused_lists: raw.unused_lists.clone(),
+        route_model: raw.route_model.clone(),
     })
 }
 
@@ -463,6 +474,28 @@ fn compile_policy(
         "fallback.danger_route",
         problems,
     );
+    let model_fallback = p.fallback.model.as_ref().map(|m| {
+        if !(0.0..=1.0).contains(&m.min_share) {
+            problems.push(
+                file,
+                None,
+                Some("fallback.model.min_share"),
+                format!("must be between 0 and 1, not {}", m.min_share),
+            );
+        }
+        let mut handoff: [Option<String>; 5] = Default::default();
+        for (route, h) in &m.handoff {
+            if let Some(r) = route_or_problem(route, file, None, "fallback.model.handoff", problems)
+            {
+                handoff[r.index()] = Some(h.clone());
+            }
+        }
+        ModelFallback {
+            min_share: m.min_share,
+            category: m.category.clone(),
+            handoff,
+        }
+    });
 
     let mut default_appeal_type: [Option<String>; 5] = Default::default();
     for (route, t) in &p.default_appeal_type {
@@ -567,6 +600,7 @@ fn compile_policy(
         danger_route: danger_route.unwrap_or(Route::Police),
         danger_category: p.fallback.danger_category.clone(),
         danger_handoff: p.fallback.danger_handoff.clone(),
+        model: model_fallback,
         default_appeal_type,
         fixed_appeal_type,
         rule_appeal_type_priority: p.rule_appeal_type_priority,

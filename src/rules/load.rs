@@ -15,12 +15,15 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 
 use super::error::{LoadError, Problem};
 use super::lists;
 use super::raw::{RawManifest, RawPolicy, RawReroute, RawRule, RawRuleFile, RawTypeRule};
 use super::yaml::{self, Locator};
+use crate::route_model::{self, RouteModel};
 
 /// A value with the place it came from.
 #[derive(Debug, Clone)]
@@ -57,6 +60,9 @@ pub struct RawRuleSet {
     /// `knowledge/` directories, base first: entries of later ones replace
     /// earlier ones by id.
     pub knowledge_dirs: Vec<PathBuf>,
+    /// The route model the manifest names (an overlay's replaces its
+    /// base's).
+    pub route_model: Option<Arc<RouteModel>>,
 }
 
 const MANIFEST: &str = "fenliu.yaml";
@@ -289,6 +295,20 @@ fn load_layer(
     } else {
         None
     };
+    // The route model is versioned with the rules: it counts in the digest.
+    let route_model = manifest.route_model.as_ref().and_then(|name| {
+        let path = dir.join(name);
+        let text = read(&path, hasher, &mut files)
+            .map_err(|p| {
+                let reason = format!("the route model `{}`: {}", path.display(), p.reason);
+                problems.push(Problem::new(&manifest_path, reason).field("route_model"))
+            })
+            .ok()?;
+        route_model::parse(&path, &text)
+            .map_err(|ps| problems.extend(ps))
+            .ok()
+            .map(Arc::new)
+    });
     let layer = LayerParts {
         manifest,
         policy,
@@ -299,6 +319,7 @@ fn load_layer(
         files,
         knowledge_dir,
         unused_lists,
+        route_model,
     };
     match base {
         None => {
@@ -317,6 +338,7 @@ fn load_layer(
                 unknown_disables: Vec::new(),
                 unused_lists: layer.unused_lists,
                 knowledge_dirs: layer.knowledge_dir.into_iter().collect(),
+                route_model: layer.route_model,
             })
         }
         Some(base) => Some(apply_overlay(base, layer, dir)),
@@ -333,6 +355,7 @@ struct LayerParts {
     files: Vec<PathBuf>,
     knowledge_dir: Option<PathBuf>,
     unused_lists: Vec<Located<String>>,
+    route_model: Option<Arc<RouteModel>>,
 }
 
 impl RawRuleSet {
@@ -380,6 +403,9 @@ fn apply_overlay(mut base: RawRuleSet, layer: LayerParts, dir: &Path) -> RawRule
     base.files.extend(layer.files);
     base.knowledge_dirs.extend(layer.knowledge_dir);
     base.unused_lists.extend(layer.unused_lists);
+    if layer.route_model.is_some() {
+        base.route_model = layer.route_model;
+    }
     base.manifest = RawManifest {
         version: layer.manifest.version.clone(),
         extends: layer.manifest.extends.clone(),
@@ -392,6 +418,11 @@ fn apply_overlay(mut base: RawRuleSet, layer: LayerParts, dir: &Path) -> RawRule
             .lints
             .clone()
             .or_else(|| base.manifest.lints.clone()),
+        route_model: layer
+            .manifest
+            .route_model
+            .clone()
+            .or_else(|| base.manifest.route_model.clone()),
     };
     base.dir = dir.to_path_buf();
     base

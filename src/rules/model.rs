@@ -267,9 +267,20 @@ pub struct Policy {
     pub danger_route: Route,
     pub danger_category: String,
     pub danger_handoff: Option<String>,
+    /// How the route model decides where no rule does; `None`: it does not.
+    pub model: Option<ModelFallback>,
     pub default_appeal_type: [Option<String>; 5],
     pub fixed_appeal_type: [Option<String>; 5],
     pub rule_appeal_type_priority: u8,
+}
+
+/// The route model's part of the fallback, compiled.
+#[derive(Debug, Clone)]
+pub struct ModelFallback {
+    pub min_share: f64,
+    pub category: String,
+    /// Per route index.
+    pub handoff: [Option<String>; 5],
 }
 
 /// A compiled, validated rule set.
@@ -303,6 +314,8 @@ pub struct RuleSet {
     pub lints: super::raw::RawLints,
     /// Keyword lists that no rule of their file uses (a lint).
     pub unused_lists: Vec<super::load::Located<String>>,
+    /// The route model the manifest names, if it names one.
+    pub route_model: Option<std::sync::Arc<crate::route_model::RouteModel>>,
 }
 
 impl RuleSet {

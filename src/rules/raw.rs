@@ -31,6 +31,11 @@ pub struct RawManifest {
     /// `fenliu check` lint settings: lints switched off, thresholds.
     #[serde(default)]
     pub lints: Option<RawLints>,
+    /// The route model file (`fenliu model train` writes it), relative to
+    /// this directory: it decides the appeals no rule decides. An overlay
+    /// without one keeps its base's.
+    #[serde(default)]
+    pub route_model: Option<String>,
 }
 
 /// Lint settings in the manifest. `fenliu check` validates them.
@@ -189,6 +194,25 @@ pub struct RawFallback {
     pub category: String,
     #[serde(default)]
     pub handoff: Option<String>,
+    /// How the route model decides where no rule does (when the manifest
+    /// names one).
+    #[serde(default)]
+    pub model: Option<RawModelFallback>,
+}
+
+/// The route model's part of the fallback.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawModelFallback {
+    /// The model decides only when its route has at least this posterior
+    /// probability (0 to 1); below it the plain fallback stands.
+    pub min_share: f64,
+    /// The category of a model decision (the knowledge base's closest entry
+    /// of the same route refines it when one is loaded).
+    pub category: String,
+    /// The hand-off per route of a model decision.
+    #[serde(default)]
+    pub handoff: BTreeMap<String, String>,
 }
 
 /// A family of cues (NegEx / ConText style).

@@ -1,0 +1,264 @@
+//! The route model: a statistical second opinion for the appeals no rule
+//! decides.
+//!
+//! It owns a naive Bayes over the five routes whose features are the
+//! character 2- and 3-grams of the normalized appeal text (each counted once
+//! per appeal). It is trained from labelled corpus records ([`train`],
+//! `fenliu model train`), written as a text file versioned with the rules
+//! (`route_model:` in `fenliu.yaml`, [`file`]), read back with located
+//! errors, and scored by the engine only where no rule fired and the
+//! caller's history says nothing. Keyword rules stay the first and
+//! explainable word; the model replaces the plain fallback, which could only
+//! say "non-police, review".
+
+pub mod file;
+pub mod train;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::rules::Route;
+
+pub use file::{parse, write};
+pub use train::{train, TrainOptions};
+
+/// A route's column in the model's per-route arrays: its place in
+/// [`Route::ALL`], the order the file writes them in.
+pub(crate) fn column(route: Route) -> usize {
+    Route::ALL
+        .iter()
+        .position(|&r| r == route)
+        .unwrap_or_default()
+}
+
+/// The orders of the n-grams the model reads.
+const ORDERS: [usize; 2] = [2, 3];
+/// How many n-grams an explanation names.
+const EVIDENCE: usize = 5;
+
+/// A trained route model, ready to score.
+#[derive(Debug, Clone)]
+pub struct RouteModel {
+    /// Training records per route, in [`Route::ALL`] order.
+    records: [u32; 5],
+    /// Additive smoothing of the n-gram counts.
+    alpha: f64,
+    /// N-grams found in fewer training records were dropped.
+    min_records: u32,
+    /// The n-grams, sorted, and per n-gram the training records of each
+    /// route that contain it.
+    grams: Vec<(Box<str>, [u32; 5])>,
+    /// N-gram -> index into `grams` and `log_p`.
+    index: HashMap<Box<str>, u32>,
+    /// Per n-gram and route: ln P(n-gram | route), smoothed.
+    log_p: Vec<[f64; 5]>,
+    /// Per route: ln P(route).
+    log_prior: [f64; 5],
+}
+
+/// What the model says about one appeal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub route: Route,
+    /// The posterior probability of `route`, in (0, 1].
+    pub share: f64,
+    /// The next most probable route.
+    pub runner_up: Route,
+    /// The appeal's n-grams that weigh most for `route` against
+    /// `runner_up`, strongest first, with the weight (a log-likelihood
+    /// ratio).
+    pub evidence: Vec<(String, f64)>,
+    /// How many of the appeal's n-grams the model knows.
+    pub known: usize,
+}
+
+impl RouteModel {
+    /// Builds a model from its counts. `grams` must be sorted and unique and
+    /// every route must have records ([`file::parse`] and [`train`] see to
+    /// it).
+    fn from_counts(
+        records: [u32; 5],
+        alpha: f64,
+        min_records: u32,
+        grams: Vec<(Box<str>, [u32; 5])>,
+    ) -> RouteModel {
+        let total: f64 = records.iter().map(|&n| f64::from(n)).sum();
+        let log_prior = records.map(|n| (f64::from(n) / total).ln());
+        let vocabulary = grams.len() as f64;
+        let mut mass = [0f64; 5];
+        for (_, counts) in &grams {
+            for (m, &c) in mass.iter_mut().zip(counts) {
+                *m += f64::from(c);
+            }
+        }
+        let denominators = mass.map(|m| m + alpha * vocabulary);
+        let log_p = grams
+            .iter()
+            .map(|(_, counts)| {
+                let mut row = [0f64; 5];
+                for k in 0..5 {
+                    row[k] = ((f64::from(counts[k]) + alpha) / denominators[k]).ln();
+                }
+                row
+            })
+            .collect();
+        let index = grams
+            .iter()
+            .enumerate()
+            .map(|(i, (g, _))| (g.clone(), i as u32))
+            .collect();
+        RouteModel {
+            records,
+            alpha,
+            min_records,
+            grams,
+            index,
+            log_p,
+            log_prior,
+        }
+    }
+
+    /// Training records per route.
+    pub fn records(&self, route: Route) -> u32 {
+        self.records[column(route)]
+    }
+
+    /// All training records.
+    pub fn trained_on(&self) -> u32 {
+        self.records.iter().sum()
+    }
+
+    /// How many n-grams the model knows.
+    pub fn len(&self) -> usize {
+        self.grams.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.grams.is_empty()
+    }
+
+    /// Per route, the training records that contain `gram`.
+    pub fn counts(&self, gram: &str) -> Option<[u32; 5]> {
+        self.index.get(gram).map(|&i| self.grams[i as usize].1)
+    }
+
+    /// Scores a normalized appeal text. `None` when the model knows none of
+    /// its n-grams (an empty or unreadable text): it has no opinion then.
+    pub fn predict(&self, normalized: &str) -> Option<Prediction> {
+        let rows: Vec<(&str, usize)> = grams_of(normalized)
+            .into_iter()
+            .filter_map(|g| self.index.get(g).map(|&i| (g, i as usize)))
+            .collect();
+        if rows.is_empty() {
+            return None;
+        }
+        let mut score = self.log_prior;
+        for &(_, i) in &rows {
+            for (s, p) in score.iter_mut().zip(&self.log_p[i]) {
+                *s += p;
+            }
+        }
+        // Routes by score, best first; ties go to the earlier route of
+        // Route::ALL so that the answer does not depend on hashing.
+        let mut order: Vec<usize> = (0..5).collect();
+        order.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(a.cmp(&b)));
+        let (best, second) = (order[0], order[1]);
+        let top = score[best];
+        let sum: f64 = score.iter().map(|s| (s - top).exp()).sum();
+        let mut evidence: Vec<(String, f64)> = rows
+            .iter()
+            .map(|&(g, i)| (g.to_string(), self.log_p[i][best] - self.log_p[i][second]))
+            .filter(|(_, w)| *w > 0.0)
+            .collect();
+        evidence.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        evidence.truncate(EVIDENCE);
+        Some(Prediction {
+            route: Route::ALL[best],
+            share: 1.0 / sum,
+            runner_up: Route::ALL[second],
+            evidence,
+            known: rows.len(),
+        })
+    }
+}
+
+/// The distinct character 2- and 3-grams of a normalized text that span no
+/// whitespace, in the order they first occur.
+pub fn grams_of(normalized: &str) -> Vec<&str> {
+    // Byte offsets of the characters that are not whitespace, with the end
+    // of each; an n-gram is a run of consecutive ones.
+    let chars: Vec<(usize, usize)> = normalized
+        .char_indices()
+        .filter(|(_, c)| !c.is_whitespace())
+        .map(|(i, c)| (i, i + c.len_utf8()))
+        .collect();
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for n in ORDERS {
+        for w in chars.windows(n) {
+            // An n-gram does not span whitespace.
+            let contiguous = w.windows(2).all(|p| p[0].1 == p[1].0);
+            if contiguous {
+                let g = &normalized[w[0].0..w[n - 1].1];
+                if seen.insert(g) {
+                    out.push(g);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> RouteModel {
+        // Route::ALL order: emergency, police, legal-process,
+        // irrational-repeat, non-police.
+        RouteModel::from_counts(
+            [10, 10, 10, 10, 10],
+            0.1,
+            1,
+            vec![
+                ("臭鸡".into(), [8, 0, 0, 0, 1]),
+                ("鸡蛋".into(), [8, 0, 0, 0, 3]),
+                ("路灯".into(), [0, 0, 0, 0, 9]),
+                ("开庭".into(), [0, 0, 9, 0, 0]),
+                ("我们".into(), [5, 5, 5, 5, 5]),
+                ("警察".into(), [0, 9, 0, 0, 0]),
+                ("老婆".into(), [0, 0, 0, 9, 0]),
+            ],
+        )
+    }
+
+    #[test]
+    fn grams_are_distinct_two_and_three_character_runs() {
+        assert_eq!(
+            grams_of("臭鸡蛋臭鸡"),
+            vec!["臭鸡", "鸡蛋", "蛋臭", "臭鸡蛋", "鸡蛋臭", "蛋臭鸡"]
+        );
+        // Whitespace is no character of an n-gram and breaks none.
+        assert_eq!(grams_of("路 灯"), Vec::<&str>::new());
+        assert_eq!(grams_of("路灯 "), vec!["路灯"]);
+        assert!(grams_of("").is_empty());
+    }
+
+    #[test]
+    fn the_route_whose_ngrams_the_text_holds_wins() {
+        let m = model();
+        let p = m.predict("楼道里一股臭鸡蛋味").unwrap();
+        assert_eq!(p.route, Route::Emergency);
+        assert!(p.share > 0.9, "{p:?}");
+        assert_eq!(p.known, 2);
+        assert_eq!(p.evidence[0].0, "臭鸡");
+        let p = m.predict("小区路灯不亮").unwrap();
+        assert_eq!(p.route, Route::NonPolice);
+        assert_eq!(p.evidence, vec![("路灯".to_string(), p.evidence[0].1)]);
+    }
+
+    #[test]
+    fn no_known_ngram_is_no_opinion() {
+        assert_eq!(model().predict("今天天气不错"), None);
+        assert_eq!(model().predict(""), None);
+    }
+}

@@ -810,10 +810,18 @@ fn render_analysis(stats: &fenliu::maintain::CorpusStats, top: usize) -> String 
     for route in &stats.routes {
         let _ = writeln!(
             s,
-            "{}: {} records, {} wrong{}",
+            "{}: {} records, {} wrong{}{}",
             route.route,
             route.decided,
             route.wrong,
+            if route.by_model > 0 {
+                format!(
+                    "; {} by the route model ({} wrong)",
+                    route.by_model, route.by_model_wrong
+                )
+            } else {
+                String::new()
+            },
             if route.without_rule > 0 {
                 format!(
                     "; {} without a rule (history, fallback, vote)",

@@ -334,3 +334,37 @@ fn the_shipped_model_is_what_the_shipped_corpus_trains() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn analyze_counts_what_the_model_decided_apart_from_the_rules() {
+    let (tmp, rules) = with_model();
+    let corpus = tmp.path().join("corpus.jsonl");
+    let (c, r) = (corpus.to_str().unwrap(), rules.to_str().unwrap());
+    let out = fenliu(&["analyze", "--corpus", c, "--rules", r, "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let routes = stats["routes"].as_array().unwrap();
+    // No rule of the fixture knows these texts; the model learnt them.
+    let emergency = routes.iter().find(|r| r["route"] == "emergency").unwrap();
+    assert_eq!(emergency["by_model"], 5, "{emergency}");
+    assert_eq!(emergency["by_model_wrong"], 0, "{emergency}");
+    let by_model: u64 = routes.iter().map(|r| r["by_model"].as_u64().unwrap()).sum();
+    let plain: u64 = routes
+        .iter()
+        .map(|r| r["without_rule"].as_u64().unwrap())
+        .sum();
+    assert!(
+        by_model >= 20 && by_model + plain <= 25,
+        "{by_model} {plain}"
+    );
+    let out = fenliu(&["analyze", "--corpus", c, "--rules", r]);
+    let human = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        human.contains("emergency: 5 records, 0 wrong; 5 by the route model (0 wrong)"),
+        "{human}"
+    );
+}

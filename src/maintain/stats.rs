@@ -67,8 +67,11 @@ pub struct RouteDeciders {
     pub wrong: usize,
     /// Rules that gave this route, most records first: (rule, records, wrong).
     pub rules: Vec<Decider>,
-    /// Records given this route with no deciding rule (history, fallback,
-    /// knowledge vote).
+    /// Records the route model gave this route, and of them wrong.
+    pub by_model: usize,
+    pub by_model_wrong: usize,
+    /// Records given this route with neither a deciding rule nor the route
+    /// model (history, fallback, knowledge vote).
     pub without_rule: usize,
 }
 
@@ -103,6 +106,8 @@ struct RouteTally {
     wrong: usize,
     /// Rule index -> (records it decided, of them wrong).
     by_rule: BTreeMap<usize, (usize, usize)>,
+    /// (records the route model decided, of them wrong).
+    by_model: (usize, usize),
     without_rule: usize,
 }
 
@@ -169,6 +174,10 @@ pub fn corpus_stats(set: &RuleSet, records: &[Record], eval: &Evaluation) -> Cor
                 let e = entry.by_rule.entry(i).or_default();
                 e.0 += 1;
                 e.1 += usize::from(wrong);
+            }
+            None if d.explanation.model.as_ref().is_some_and(|m| m.decided) => {
+                entry.by_model.0 += 1;
+                entry.by_model.1 += usize::from(wrong);
             }
             None => entry.without_rule += 1,
         }
@@ -247,6 +256,7 @@ pub fn corpus_stats(set: &RuleSet, records: &[Record], eval: &Evaluation) -> Cor
                 decided,
                 wrong,
                 by_rule,
+                by_model,
                 without_rule,
             } = per_route.remove(&route).unwrap_or_default();
             let mut deciders: Vec<Decider> = by_rule
@@ -263,6 +273,8 @@ pub fn corpus_stats(set: &RuleSet, records: &[Record], eval: &Evaluation) -> Cor
                 decided,
                 wrong,
                 rules: deciders,
+                by_model: by_model.0,
+                by_model_wrong: by_model.1,
                 without_rule,
             }
         })

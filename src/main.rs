@@ -931,8 +931,7 @@ fn model_train(
         );
     }
     let model =
-        fenliu::route_model::train(records.iter().map(|r| (r.text.as_str(), r.route)), options)
-            .map_err(anyhow::Error::msg)?;
+        fenliu::route_model::train(records.iter().map(|r| (r.text.as_str(), r.route)), options)?;
     let text = fenliu::route_model::write(
         &model,
         &[

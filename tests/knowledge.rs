@@ -315,3 +315,25 @@ fn a_model_decision_takes_category_and_department_from_the_closest_entry_of_its_
     assert_eq!(d.category, entry.category);
     assert_eq!(d.handoff.as_deref(), Some(entry.handoff.as_str()));
 }
+
+#[test]
+fn the_model_never_makes_a_repeat_out_of_words_either() {
+    let set = load_rule_set(Path::new("rules")).unwrap();
+    let kb = open_for(&set, None).unwrap().unwrap();
+    let c = Classifier::new(Arc::new(set)).with_knowledge(Arc::new(kb));
+    // A follow-up in a repeat caller's words, with no history on record.
+    let d = c.classify_text("喂，还是我，昨天那个事你们到底管不管");
+    assert!(
+        d.explanation.model.as_ref().is_some_and(|m| m.decided),
+        "no rule decides: the model does ({})",
+        d.explanation.decided_by
+    );
+    assert!(
+        !matches!(d.category.as_str(), "repeat" | "burst"),
+        "{}: {}",
+        d.category,
+        d.explanation.decided_by
+    );
+    let repeat_handoff = c.rules().policy.repeat.handoff.clone();
+    assert_ne!(d.handoff, repeat_handoff, "{}", d.explanation.decided_by);
+}

@@ -368,3 +368,25 @@ fn analyze_counts_what_the_model_decided_apart_from_the_rules() {
         "{human}"
     );
 }
+
+#[test]
+fn an_overlay_keeps_its_bases_model_or_switches_it_off() {
+    let (_tmp, rules) = with_model();
+    let overlay = rules.join("overlays/no-model");
+    std::fs::create_dir_all(&overlay).unwrap();
+    let manifest = overlay.join("fenliu.yaml");
+    std::fs::write(&manifest, "version: \"test-1-overlay\"\nextends: ../..\n").unwrap();
+    let text = "厨房里一股臭鸡蛋味，老人说头晕";
+    let d = classify(&overlay, text);
+    assert_eq!(d.route, Route::Emergency, "{}", d.explanation.decided_by);
+    assert!(d.explanation.model.is_some_and(|m| m.decided));
+    std::fs::write(
+        &manifest,
+        "version: \"test-1-overlay\"\nextends: ../..\nroute_model: none\n",
+    )
+    .unwrap();
+    let set = load_rule_set(&overlay).unwrap();
+    assert!(set.route_model.is_none());
+    let d = classify(&overlay, text);
+    assert_eq!((d.route, d.explanation.model), (Route::NonPolice, None));
+}

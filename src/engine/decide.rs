@@ -304,6 +304,7 @@ fn model_opinion<'r>(
     }
     let p = model.predict(&analysis.norm.text)?;
     let rank = |r: Route| policy.rank[r.index()];
+    // `predict` gives a finite share or no opinion.
     let held_back = if p.share < settings.min_share {
         Some(format!("低于采用门槛 {:.0}%", settings.min_share * 100.0))
     } else if !analysis.danger.is_empty() && rank(p.route) > rank(policy.danger_route) {

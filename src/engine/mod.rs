@@ -86,21 +86,42 @@ impl Classifier {
         let query = kb.query_of_tokens(analysis.token_strs());
         d.explanation.knowledge = kb.search_query(&query, KNOWLEDGE_HITS);
         let policy = &self.rules.policy;
+        // Repeats and bursts are what the caller's history shows, not what
+        // an appeal's words resemble: the entries that explain the repeat
+        // policy propose it only when the history holds, within the burst
+        // window, as many earlier appeals as a repeat needs (the wording of
+        // a call may then say what the similarity missed).
+        let on_record = d.explanation.repeat.burst_count.saturating_sub(1);
+        let from_history = |category: &str| {
+            [decide::REPEAT_CATEGORY, decide::BURST_CATEGORY].contains(&category)
+                && on_record < policy.repeat.earlier_duplicates
+        };
         let by_model = d.explanation.model.as_ref().is_some_and(|m| m.decided);
         if by_model {
             // The model gives the route; the closest typical case of that
             // route gives the category and the department.
-            if let Some(h) = kb
+            let closest = kb
                 .search_query(&query, VOTERS)
                 .into_iter()
-                .find(|h| h.route == d.route)
-            {
-                d.category = h.category;
-                d.handoff = Some(h.handoff);
-                d.explanation.decided_by.push_str(&format!(
-                    "；类别与承办方取自该路由最相近的知识条目 {}",
-                    h.id
-                ));
+                .find(|h| h.route == d.route);
+            match closest {
+                // Words like a repeat call's: the category waits for a
+                // person, the route stays the model's.
+                Some(h) if from_history(&h.category) => {
+                    d.explanation.decided_by.push_str(&format!(
+                        "；最相近的知识条目 {} 属重复来电，须有来电记录才能认定，类别待人工确认",
+                        h.id
+                    ))
+                }
+                Some(h) => {
+                    d.category = h.category;
+                    d.handoff = Some(h.handoff);
+                    d.explanation.decided_by.push_str(&format!(
+                        "；类别与承办方取自该路由最相近的知识条目 {}",
+                        h.id
+                    ));
+                }
+                None => {}
             }
             return;
         }
@@ -147,16 +168,6 @@ impl Classifier {
                     .hits
                     .iter()
                     .any(|h| !h.counted && h.route == route)
-            };
-            // Repeats and bursts are what the caller's history shows, not what
-            // an appeal's words resemble: the entries that explain the repeat
-            // policy propose it only when the history holds, within the burst
-            // window, as many earlier appeals as a repeat needs (the wording of
-            // a call may then say what the similarity missed).
-            let on_record = d.explanation.repeat.burst_count.saturating_sub(1);
-            let from_history = |category: &str| {
-                [decide::REPEAT_CATEGORY, decide::BURST_CATEGORY].contains(&category)
-                    && on_record < policy.repeat.earlier_duplicates
             };
             let proposal = proposal.filter(|p| !discounted(p.0) && !from_history(&p.1));
             if let Some((route, category, handoff, confidence, why)) = proposal {

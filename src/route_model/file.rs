@@ -33,11 +33,18 @@ const HEADER: [&str; 6] = [
 ];
 /// A file this broken is reported by its first problems only.
 const MAX_PROBLEMS: usize = 20;
+/// Smoothing beyond this drowns every count (and overflows to NaN scores
+/// far above it).
+pub(crate) const MAX_ALPHA: f64 = 1000.0;
+/// Quoted input is cut to this many characters in a message.
+const QUOTE: usize = 40;
 
 /// Reads a model file's text; `path` names it in the problems.
 pub fn parse(path: &Path, text: &str) -> Result<RouteModel, Vec<Problem>> {
     let mut problems = Vec::new();
     let at = |line: usize, reason: String| Problem::new(path, reason).at(Some(line), None);
+    // An editor may have saved it with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text
         .lines()
         .enumerate()
@@ -54,7 +61,7 @@ pub fn parse(path: &Path, text: &str) -> Result<RouteModel, Vec<Problem>> {
                 if found != key {
                     return Err(vec![at(
                         n,
-                        format!("expected the header line `{key}`, found `{found}` (a model file starts with {})", HEADER.join(", ")),
+                        format!("expected the header line `{key}`, found `{}` (a model file starts with {})", quote(found), HEADER.join(", ")),
                     )]);
                 }
                 values.push((n, fields.collect()));
@@ -82,25 +89,34 @@ pub fn parse(path: &Path, text: &str) -> Result<RouteModel, Vec<Problem>> {
         if format != FORMAT {
             return Err(at(
                 n,
-                format!("unknown format `{format}`; this fenliu reads `{FORMAT}`"),
+                format!(
+                    "unknown format `{}`; this fenliu reads `{FORMAT}`",
+                    quote(format)
+                ),
             ));
         }
         let (n, alpha) = one(1)?;
         let alpha: f64 = alpha
             .parse()
             .ok()
-            .filter(|a: &f64| a.is_finite() && *a > 0.0)
+            .filter(|a: &f64| *a > 0.0 && *a <= MAX_ALPHA)
             .ok_or_else(|| {
                 at(
                     n,
-                    format!("`alpha` must be a positive number, found `{alpha}`"),
+                    format!(
+                        "`alpha` must be a number above 0 and at most {MAX_ALPHA}, found `{}`",
+                        quote(alpha)
+                    ),
                 )
             })?;
         let (n, min) = one(2)?;
         let min_records: u32 = min.parse().map_err(|_| {
             at(
                 n,
-                format!("`min_records` must be a whole number, found `{min}`"),
+                format!(
+                    "`min_records` must be a whole number, found `{}`",
+                    quote(min)
+                ),
             )
         })?;
         let (n, routes) = (&values[3].0, &values[3].1);
@@ -109,7 +125,11 @@ pub fn parse(path: &Path, text: &str) -> Result<RouteModel, Vec<Problem>> {
             let route = Route::parse(name).ok_or_else(|| {
                 at(
                     *n,
-                    format!("unknown route `{name}` (routes are {})", route_names()),
+                    format!(
+                        "unknown route `{}` (routes are {})",
+                        quote(name),
+                        route_names()
+                    ),
                 )
             })?;
             if columns.contains(&route) {
@@ -142,7 +162,7 @@ pub fn parse(path: &Path, text: &str) -> Result<RouteModel, Vec<Problem>> {
         let grams: usize = grams.parse().map_err(|_| {
             at(
                 n,
-                format!("`grams` must be a whole number, found `{grams}`"),
+                format!("`grams` must be a whole number, found `{}`", quote(grams)),
             )
         })?;
         Ok((alpha, min_records, columns, records, grams))
@@ -162,7 +182,10 @@ pub fn parse(path: &Path, text: &str) -> Result<RouteModel, Vec<Problem>> {
         if !(2..=3).contains(&chars) || gram.chars().any(char::is_whitespace) {
             problems.push(at(
                 n,
-                format!("`{gram}` is no n-gram of 2 or 3 characters without spaces"),
+                format!(
+                    "`{}` is no n-gram of 2 or 3 characters without spaces",
+                    quote(gram)
+                ),
             ));
             continue;
         }
@@ -216,6 +239,14 @@ pub fn parse(path: &Path, text: &str) -> Result<RouteModel, Vec<Problem>> {
     }
 }
 
+/// Input as a message quotes it: cut to [`QUOTE`] characters.
+fn quote(s: &str) -> String {
+    match s.char_indices().nth(QUOTE) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 fn route_names() -> String {
     Route::ALL.map(|r| r.as_str()).join(", ")
 }
@@ -229,7 +260,7 @@ fn parse_counts(fields: &[&str], want: usize) -> Result<Vec<u32>, String> {
         .iter()
         .map(|f| {
             f.parse::<u32>()
-                .map_err(|_| format!("`{f}` is not a count"))
+                .map_err(|_| format!("`{}` is not a count", quote(f)))
         })
         .collect()
 }
@@ -292,7 +323,7 @@ mod tests {
     fn broken_files_name_the_line_and_the_reason() {
         let cases: &[(&str, &str, &str)] = &[
             ("format\tfenliu-route-model 1", "format\tsomething 2", "m.tsv:2: unknown format `something 2`"),
-            ("alpha\t0.1", "alpha\t-1", "m.tsv:3: `alpha` must be a positive number, found `-1`"),
+            ("alpha\t0.1", "alpha\t-1", "m.tsv:3: `alpha` must be a number above 0 and at most 1000, found `-1`"),
             ("records\t5\t4\t3\t2\t1", "records\t5\t4\t3\t2", "m.tsv:6: `records`: expected 5 counts, found 4"),
             ("records\t5\t4\t3\t2\t1", "records\t5\t4\t0\t2\t1", "m.tsv:6: `records`: route `police` has no training records"),
             ("\tirrational-repeat", "\tirrational", "m.tsv:5: unknown route `irrational`"),
@@ -316,6 +347,29 @@ mod tests {
             problems("format\tfenliu-route-model 1\n"),
             vec!["m.tsv: the file ends before the header line `alpha`"]
         );
+    }
+
+    #[test]
+    fn what_editors_do_to_a_file_is_read_or_named_briefly() {
+        // A byte-order mark and Windows line ends.
+        let m = parse(
+            Path::new("m.tsv"),
+            &format!("\u{feff}{}", GOOD.replace('\n', "\r\n")),
+        );
+        assert_eq!(m.map(|m| m.len()).ok(), Some(2));
+        // A pasted paragraph is quoted by its start only.
+        let long = "长".repeat(5000);
+        let got = problems(&GOOD.replacen("开庭", &long, 1));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].len() < 250, "{}", got[0]);
+        assert!(
+            got[0].contains(&format!("`{}…` is no n-gram", "长".repeat(QUOTE))),
+            "{}",
+            got[0]
+        );
+        // Smoothing that would overflow every score to NaN.
+        let got = problems(&GOOD.replacen("alpha\t0.1", "alpha\t1e308", 1));
+        assert!(got[0].contains("at most 1000"), "{got:?}");
     }
 
     #[test]

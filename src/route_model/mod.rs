@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 use crate::rules::Route;
 
 pub use file::{parse, write};
-pub use train::{train, TrainOptions};
+pub use train::{train, TrainError, TrainOptions};
 
 /// A route's column in the model's per-route arrays: its place in
 /// [`Route::ALL`], the order the file writes them in.
@@ -171,9 +171,15 @@ impl RouteModel {
             .collect();
         evidence.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         evidence.truncate(EVIDENCE);
+        let share = 1.0 / sum;
+        if !share.is_finite() {
+            // Scores beyond f64 (no file that parses gets here): no opinion
+            // rather than a made-up one.
+            return None;
+        }
         Some(Prediction {
             route: Route::ALL[best],
-            share: 1.0 / sum,
+            share,
             runner_up: Route::ALL[second],
             evidence,
             known: rows.len(),

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::file::MAX_ALPHA;
 use super::{column, grams_of, RouteModel};
 use crate::rules::Route;
 use crate::text::normalize;
@@ -27,17 +28,23 @@ impl Default for TrainOptions {
     }
 }
 
-/// Trains a model on labelled appeal texts. Errors when a route has no
-/// record (the model could never say it, and its prior would be zero).
+/// Why a model could not be trained.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrainError {
+    #[error("alpha must be above 0 and at most {MAX_ALPHA}, not {0}")]
+    Alpha(f64),
+    /// The model could never say such a route, and its prior would be zero.
+    #[error("no training record for route {}: every route needs some", .0.join(", "))]
+    EmptyRoutes(Vec<&'static str>),
+}
+
+/// Trains a model on labelled appeal texts.
 pub fn train<'a>(
     records: impl IntoIterator<Item = (&'a str, Route)>,
     options: TrainOptions,
-) -> Result<RouteModel, String> {
-    if !(options.alpha.is_finite() && options.alpha > 0.0) {
-        return Err(format!(
-            "alpha must be a positive number, not {}",
-            options.alpha
-        ));
+) -> Result<RouteModel, TrainError> {
+    if !(options.alpha > 0.0 && options.alpha <= MAX_ALPHA) {
+        return Err(TrainError::Alpha(options.alpha));
     }
     let mut per_route = [0u32; 5];
     let mut counts: HashMap<Box<str>, [u32; 5]> = HashMap::new();
@@ -56,16 +63,13 @@ pub fn train<'a>(
             }
         }
     }
-    let missing: Vec<&str> = Route::ALL
+    let missing: Vec<&'static str> = Route::ALL
         .into_iter()
         .filter(|r| per_route[column(*r)] == 0)
         .map(|r| r.as_str())
         .collect();
     if !missing.is_empty() {
-        return Err(format!(
-            "no training record for route {}: every route needs some",
-            missing.join(", ")
-        ));
+        return Err(TrainError::EmptyRoutes(missing));
     }
     let mut grams: Vec<(Box<str>, [u32; 5])> = counts
         .into_iter()
@@ -143,7 +147,10 @@ mod tests {
     #[test]
     fn every_route_needs_records() {
         let err = train(RECORDS[..4].iter().copied(), TrainOptions::default()).unwrap_err();
-        assert!(err.contains("legal-process, irrational-repeat"), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "no training record for route legal-process, irrational-repeat: every route needs some"
+        );
         let err = train(
             RECORDS,
             TrainOptions {
@@ -152,7 +159,13 @@ mod tests {
             },
         )
         .unwrap_err();
-        assert!(err.contains("alpha"), "{err}");
+        assert_eq!(err, TrainError::Alpha(0.0));
+        // Smoothing that would drown the counts and overflow the scores.
+        let huge = TrainOptions {
+            min_records: 1,
+            alpha: 1e308,
+        };
+        assert_eq!(train(RECORDS, huge).unwrap_err(), TrainError::Alpha(1e308));
     }
 
     #[test]

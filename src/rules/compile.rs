@@ -134,8 +134,10 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
             &raw.policy.file,
             None,
             Some("fallback.model"),
-            "the manifest names a route model, but the policy's `fallback` has no `model:` \
-             settings (min_share, category, handoff) saying when it decides"
+            "the rule set has a route model (`route_model` in its or its base's fenliu.yaml), \
+             but the policy's `fallback` has no `model:` settings (min_share, category, \
+             handoff) saying when it decides; an overlay can switch the model off with \
+             `route_model: none`"
                 .to_string(),
         );
     }

@@ -72,6 +72,8 @@ const ROUTES_DIR: &str = "routes";
 const USER_DICT: &str = "user.dict";
 const KNOWLEDGE_DIR: &str = "knowledge";
 const MAX_DEPTH: usize = 4;
+/// `route_model: none`: an overlay without its base's model.
+const NO_MODEL: &str = "none";
 
 /// Loads the rule set in `dir`.
 pub fn load(dir: &Path) -> Result<RawRuleSet, LoadError> {
@@ -296,19 +298,23 @@ fn load_layer(
         None
     };
     // The route model is versioned with the rules: it counts in the digest.
-    let route_model = manifest.route_model.as_ref().and_then(|name| {
-        let path = dir.join(name);
-        let text = read(&path, hasher, &mut files)
-            .map_err(|p| {
-                let reason = format!("the route model `{}`: {}", path.display(), p.reason);
-                problems.push(Problem::new(&manifest_path, reason).field("route_model"))
-            })
-            .ok()?;
-        route_model::parse(&path, &text)
-            .map_err(|ps| problems.extend(ps))
-            .ok()
-            .map(Arc::new)
-    });
+    let route_model = manifest
+        .route_model
+        .as_ref()
+        .filter(|n| *n != NO_MODEL)
+        .and_then(|name| {
+            let path = dir.join(name);
+            let text = read(&path, hasher, &mut files)
+                .map_err(|p| {
+                    let reason = format!("the route model `{}`: {}", path.display(), p.reason);
+                    problems.push(Problem::new(&manifest_path, reason).field("route_model"))
+                })
+                .ok()?;
+            route_model::parse(&path, &text)
+                .map_err(|ps| problems.extend(ps))
+                .ok()
+                .map(Arc::new)
+        });
     let layer = LayerParts {
         manifest,
         policy,
@@ -403,7 +409,9 @@ fn apply_overlay(mut base: RawRuleSet, layer: LayerParts, dir: &Path) -> RawRule
     base.files.extend(layer.files);
     base.knowledge_dirs.extend(layer.knowledge_dir);
     base.unused_lists.extend(layer.unused_lists);
-    if layer.route_model.is_some() {
+    // An overlay names its own model, switches the base's off with `none`,
+    // or keeps it.
+    if layer.route_model.is_some() || layer.manifest.route_model.as_deref() == Some(NO_MODEL) {
         base.route_model = layer.route_model;
     }
     base.manifest = RawManifest {

@@ -33,7 +33,7 @@ pub struct RawManifest {
     pub lints: Option<RawLints>,
     /// The route model file (`fenliu model train` writes it), relative to
     /// this directory: it decides the appeals no rule decides. An overlay
-    /// without one keeps its base's.
+    /// without one keeps its base's; `none` switches the base's off.
     #[serde(default)]
     pub route_model: Option<String>,
 }

@@ -624,3 +624,18 @@ async fn knowledge_search_over_http() {
     // The index lives under the data directory.
     assert!(s.state.config.data_dir.join("kb").is_dir());
 }
+
+#[tokio::test]
+async fn metrics_count_the_decisions_of_the_route_model() {
+    let shipped = std::fs::canonicalize("rules").unwrap();
+    let s = Server::start(|c| c.rules = shipped, Arc::new(MemoryStore::new())).await;
+    // A rule decides the first; no rule knows the second, the model does.
+    let (st, fire) = post(&s, "/v1/classify", Some(KEY), json!({"text": "楼下着火了"})).await;
+    assert_eq!((st, fire["explanation"].get("model")), (200, None));
+    let text = "有道数学题不会 你们能讲讲不";
+    let (st, d) = post(&s, "/v1/classify", Some(KEY), json!({"text": text})).await;
+    assert_eq!(st, 200);
+    assert_eq!(d["explanation"]["model"]["decided"], true, "{d}");
+    let (_, m) = get(&s, "/metrics", None).await;
+    assert!(m.contains("fenliu_route_model_decisions_total 1\n"), "{m}");
+}

@@ -154,7 +154,14 @@ async fn classify_one(state: &Arc<AppState>, appeal: Appeal) -> Decision {
     if decision.explanation.repeat.status == HistoryStatus::Unavailable {
         state.metrics.history_unavailable();
     }
-    state.metrics.decision(decision.route, decision.review);
+    let by_model = decision
+        .explanation
+        .model
+        .as_ref()
+        .is_some_and(|m| m.decided);
+    state
+        .metrics
+        .decision(decision.route, decision.review, by_model);
     tracing::debug!(route = %decision.route, rule = %decision.explanation.decided_by, "classified");
     decision
 }

@@ -1,6 +1,7 @@
 //! Prometheus text metrics, kept by hand: request counts and latency
-//! histograms by endpoint and status, decisions by route, reviews, reloads
-//! by outcome, history failures, and the loaded rule-set version.
+//! histograms by endpoint and status, decisions by route, reviews, decisions
+//! of the route model, reloads by outcome, history failures, and the loaded
+//! rule-set version.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -26,6 +27,7 @@ struct Inner {
     requests: BTreeMap<(&'static str, u16), Histogram>,
     decisions: BTreeMap<&'static str, u64>,
     reviews: u64,
+    by_model: u64,
     reloads: BTreeMap<&'static str, u64>,
     history_unavailable: u64,
 }
@@ -57,10 +59,12 @@ impl Metrics {
         });
     }
 
-    pub fn decision(&self, route: Route, review: bool) {
+    /// A decision; `by_model`: the route model gave its route.
+    pub fn decision(&self, route: Route, review: bool, by_model: bool) {
         self.with(|m| {
             *m.decisions.entry(route.as_str()).or_default() += 1;
             m.reviews += u64::from(review);
+            m.by_model += u64::from(by_model);
         });
     }
 
@@ -136,6 +140,12 @@ impl Metrics {
             m.reviews as f64 / total as f64
         };
         let _ = writeln!(s, "fenliu_review_rate {rate}");
+        let _ = writeln!(
+            s,
+            "# HELP fenliu_route_model_decisions_total Decisions whose route the route model gave (no rule decided)."
+        );
+        let _ = writeln!(s, "# TYPE fenliu_route_model_decisions_total counter");
+        let _ = writeln!(s, "fenliu_route_model_decisions_total {}", m.by_model);
         let _ = writeln!(
             s,
             "# HELP fenliu_ruleset_reloads_total Rule-set reloads by outcome."

@@ -227,9 +227,9 @@ fn fallback(
             settings.category.clone(),
             settings.handoff[m.route.index()].clone(),
             format!(
-                "没有规则命中，路由模型判为 {}（概率 {:.0}%，依据{}），需人工复核",
+                "没有规则命中，路由模型判为 {}（概率 {}，依据{}），需人工复核",
                 m.route,
-                m.share * 100.0,
+                percent(m.share),
                 quote_all(&m.ngrams)
             ),
             round3(0.2 + 0.3 * m.share),
@@ -259,9 +259,9 @@ fn fallback(
     let mut sentence = sentence;
     if let Some((m, _, Some(why))) = &opinion {
         sentence.push_str(&format!(
-            "；路由模型倾向 {}（概率 {:.0}%），{why}，未采用",
+            "；路由模型倾向 {}（概率 {}），{why}，未采用",
             m.route,
-            m.share * 100.0
+            percent(m.share)
         ));
     }
     let (appeal_type, appeal_type_rule) = appeal_type(rules, analysis, route, None);
@@ -325,6 +325,16 @@ fn model_opinion<'r>(
         decided: held_back.is_none(),
     };
     Some((evidence, settings, held_back))
+}
+
+/// A probability as agents read it: a naive Bayes is sure of itself far
+/// more often than it is right, so no 100%.
+fn percent(p: f64) -> String {
+    if p >= 0.995 {
+        ">99%".to_string()
+    } else {
+        format!("{:.0}%", p * 100.0)
+    }
 }
 
 /// “a”“b”“c”

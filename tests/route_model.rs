@@ -64,6 +64,7 @@ fn fenliu(args: &[&str]) -> std::process::Output {
 
 const POLICY_MODEL: &str = "  model:
     min_share: 0.9
+    weak_rule_share: 0.999
     category: unclear
     handoff:
       emergency: \"110\"
@@ -106,7 +107,57 @@ fn with_model() -> (tempfile::TempDir, PathBuf) {
     );
     assert!(text.contains("min_share"));
     std::fs::write(&policy, text).unwrap();
+    // A weak rule: a generic word that decides only when nothing else does.
+    let routes = rules.join("routes/base.yaml");
+    let text = std::fs::read_to_string(&routes).unwrap();
+    std::fs::write(&routes, format!("{text}{WEAK_RULE}")).unwrap();
     (tmp, rules)
+}
+
+const WEAK_RULE: &str = "  - id: non-police.complaint-word
+    route: non-police
+    category: consumer
+    handoff: 市场监管
+    priority: 30
+    description: the word 投诉 alone
+    when:
+      any: [投诉]
+    examples:
+      match: [我要投诉]
+";
+
+#[test]
+fn a_model_all_but_sure_of_another_route_outweighs_a_weak_rule() {
+    let (_tmp, rules) = with_model();
+    let d = classify(&rules, "我要投诉，厨房里一股臭鸡蛋味，老人说头晕");
+    assert_eq!(d.route, Route::Emergency, "{}", d.explanation.decided_by);
+    assert!(d
+        .explanation
+        .model
+        .as_ref()
+        .is_some_and(|m| m.decided && m.share >= 0.999));
+    assert_eq!(d.explanation.deciding_rule, None);
+    assert!(
+        d.explanation
+            .decided_by
+            .starts_with("只有弱规则 non-police.complaint-word 命中（优先级 30，低于决定门槛 50），路由模型判为 emergency"),
+        "{}",
+        d.explanation.decided_by
+    );
+    // The model agrees with the weak rule: the rule decides.
+    let d = classify(&rules, "我要投诉，小区路灯坏了好几天");
+    assert_eq!(d.route, Route::NonPolice);
+    assert_eq!(
+        d.explanation.deciding_rule.as_deref(),
+        Some("non-police.complaint-word")
+    );
+    // A decisive rule is never outweighed.
+    let d = classify(&rules, "工地太吵，厨房里一股臭鸡蛋味，老人说头晕");
+    assert_eq!(
+        d.explanation.deciding_rule.as_deref(),
+        Some("non-police.noise")
+    );
+    assert_eq!(d.explanation.model, None);
 }
 
 fn classify(rules: &Path, text: &str) -> Decision {

@@ -93,6 +93,22 @@ pub(crate) fn decide(
         priority: 0,
         fired: None,
     });
+    // Only a weak rule (a generic word) fired, and the route model is all but
+    // sure of another route: the model's (fallback.model.weak_rule_share).
+    if let Some(fi) = b.fired.filter(|_| b.priority < policy.decisive_priority) {
+        if let Some((m, settings, None)) = model_opinion(rules, analysis, &hits, &repeat) {
+            if m.route != route && settings.weak_rule_share.is_some_and(|t| m.share >= t) {
+                let rule = &rules.rules[analysis.fired[fi].rule];
+                let lead = format!(
+                    "只有弱规则 {} 命中（优先级 {}，低于决定门槛 {}）",
+                    rule.id, rule.priority, policy.decisive_priority
+                );
+                return model_decision(
+                    rules, analysis, m, settings, &lead, hits, repeat, ruleset, id,
+                );
+            }
+        }
+    }
     // The strongest rival: another route's best evidence.
     let rival = Route::ALL
         .into_iter()
@@ -220,21 +236,25 @@ fn fallback(
     id: Option<String>,
 ) -> Decision {
     let policy = &rules.policy;
-    let opinion = model_opinion(rules, analysis, &hits, &repeat);
-    let (route, category, handoff, sentence, confidence) = match &opinion {
-        Some((m, settings, None)) => (
-            m.route,
-            settings.category.clone(),
-            settings.handoff[m.route.index()].clone(),
-            format!(
-                "没有规则命中，路由模型判为 {}（概率 {}，依据{}），需人工复核",
-                m.route,
-                percent(m.share),
-                quote_all(&m.ngrams)
-            ),
-            round3(0.2 + 0.3 * m.share),
-        ),
-        _ if analysis.danger.is_empty() => (
+    let (opinion, held_back) = match model_opinion(rules, analysis, &hits, &repeat) {
+        Some((m, settings, None)) => {
+            return model_decision(
+                rules,
+                analysis,
+                m,
+                settings,
+                "没有规则命中",
+                hits,
+                repeat,
+                ruleset,
+                id,
+            )
+        }
+        Some((m, _, Some(why))) => (Some(m), Some(why)),
+        None => (None, None),
+    };
+    let (route, category, handoff, mut sentence) = if analysis.danger.is_empty() {
+        (
             policy.fallback_route,
             policy.fallback_category.clone(),
             policy.fallback_handoff.clone(),
@@ -242,9 +262,9 @@ fn fallback(
                 "没有规则命中，按兜底策略转 {}，需人工复核",
                 policy.fallback_route
             ),
-            0.3,
-        ),
-        _ => (
+        )
+    } else {
+        (
             policy.danger_route,
             policy.danger_category.clone(),
             policy.danger_handoff.clone(),
@@ -253,11 +273,9 @@ fn fallback(
                 original.quoted(analysis, &analysis.danger),
                 policy.danger_route
             ),
-            0.3,
-        ),
+        )
     };
-    let mut sentence = sentence;
-    if let Some((m, _, Some(why))) = &opinion {
+    if let (Some(m), Some(why)) = (&opinion, held_back) {
         sentence.push_str(&format!(
             "；路由模型倾向 {}（概率 {}），{why}，未采用",
             m.route,
@@ -271,7 +289,7 @@ fn fallback(
         category,
         appeal_type,
         handoff,
-        confidence,
+        confidence: 0.3,
         review: true,
         ruleset,
         explanation: Explanation {
@@ -280,7 +298,50 @@ fn fallback(
             repeat,
             knowledge: Vec::new(),
             vote: None,
-            model: opinion.map(|(m, _, _)| m),
+            model: opinion,
+            deciding_rule: None,
+            decided_by: sentence,
+        },
+    }
+}
+
+/// A decision whose route the route model gave; `lead` says why no rule
+/// decided.
+#[allow(clippy::too_many_arguments)]
+fn model_decision(
+    rules: &RuleSet,
+    analysis: &Analysis,
+    m: ModelEvidence,
+    settings: &ModelFallback,
+    lead: &str,
+    hits: Vec<Hit>,
+    repeat: RepeatEvidence,
+    ruleset: RulesetRef,
+    id: Option<String>,
+) -> Decision {
+    let sentence = format!(
+        "{lead}，路由模型判为 {}（概率 {}，依据{}），需人工复核",
+        m.route,
+        percent(m.share),
+        quote_all(&m.ngrams)
+    );
+    let (appeal_type, appeal_type_rule) = appeal_type(rules, analysis, m.route, None);
+    Decision {
+        id,
+        route: m.route,
+        category: settings.category.clone(),
+        appeal_type,
+        handoff: settings.handoff[m.route.index()].clone(),
+        confidence: round3(0.2 + 0.3 * m.share),
+        review: true,
+        ruleset,
+        explanation: Explanation {
+            hits,
+            appeal_type_rule,
+            repeat,
+            knowledge: Vec::new(),
+            vote: None,
+            model: Some(m),
             deciding_rule: None,
             decided_by: sentence,
         },

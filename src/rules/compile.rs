@@ -477,13 +477,18 @@ fn compile_policy(
         problems,
     );
     let model_fallback = p.fallback.model.as_ref().map(|m| {
-        if !(0.0..=1.0).contains(&m.min_share) {
-            problems.push(
-                file,
-                None,
-                Some("fallback.model.min_share"),
-                format!("must be between 0 and 1, not {}", m.min_share),
-            );
+        for (field, share) in [
+            ("fallback.model.min_share", Some(m.min_share)),
+            ("fallback.model.weak_rule_share", m.weak_rule_share),
+        ] {
+            if let Some(share) = share.filter(|s| !(0.0..=1.0).contains(s)) {
+                problems.push(
+                    file,
+                    None,
+                    Some(field),
+                    format!("must be between 0 and 1, not {share}"),
+                );
+            }
         }
         let mut handoff: [Option<String>; 5] = Default::default();
         for (route, h) in &m.handoff {
@@ -493,6 +498,7 @@ fn compile_policy(
             }
         }
         ModelFallback {
+            weak_rule_share: m.weak_rule_share,
             min_share: m.min_share,
             category: m.category.clone(),
             handoff,

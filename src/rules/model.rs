@@ -281,6 +281,8 @@ pub struct ModelFallback {
     pub category: String,
     /// Per route index.
     pub handoff: [Option<String>; 5],
+    /// When the model replaces a weak rule's route.
+    pub weak_rule_share: Option<f64>,
 }
 
 /// A compiled, validated rule set.

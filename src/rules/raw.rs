@@ -213,6 +213,11 @@ pub struct RawModelFallback {
     /// The hand-off per route of a model decision.
     #[serde(default)]
     pub handoff: BTreeMap<String, String>,
+    /// The model also replaces the route of a weak rule (below
+    /// `decisive_priority`) when it gives another route at least this
+    /// probability; absent, it never does.
+    #[serde(default)]
+    pub weak_rule_share: Option<f64>,
 }
 
 /// A family of cues (NegEx / ConText style).

@@ -11,8 +11,8 @@
 //!    into clauses.
 //! 3. [`engine`]: one keyword-automaton pass, cue scopes, rule conditions,
 //!    history evidence from a [`history::HistoryStore`], and the decision.
-//!    Where no rule decides, a [`route_model`] trained on the labelled
-//!    corpus (and versioned with the rules) may.
+//!    Where no rule (or only a weak one) decides, a [`route_model`]
+//!    trained on the labelled corpus (and versioned with the rules) may.
 //! 4. [`eval`]: labelled corpora replayed and scored.
 //!
 //! ```no_run

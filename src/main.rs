@@ -135,8 +135,8 @@ enum Command {
         #[arg(long)]
         html: Option<PathBuf>,
     },
-    /// Train the route model (the statistical fallback where no rule
-    /// decides) on labelled corpora, or check that the shipped one is what
+    /// Train the route model (the statistical fallback where no rule, or
+    /// only a weak one, decides) on labelled corpora, or check that the shipped one is what
     /// they train.
     Model {
         #[command(subcommand)]

@@ -151,13 +151,63 @@ fn a_model_all_but_sure_of_another_route_outweighs_a_weak_rule() {
         d.explanation.deciding_rule.as_deref(),
         Some("non-police.complaint-word")
     );
-    // A decisive rule is never outweighed.
-    let d = classify(&rules, "工地太吵，厨房里一股臭鸡蛋味，老人说头晕");
+    // A decisive rule is never outweighed, though the model is as sure.
+    let set = load_rule_set(&rules).unwrap();
+    let text = "工地太吵，厨房里一股臭鸡蛋味，老人说头晕";
+    let p = set.route_model.as_ref().unwrap().predict(text).unwrap();
+    assert!(
+        p.route == Route::Emergency && p.share >= 0.999,
+        "precondition: {p:?}"
+    );
+    let d = classify(&rules, text);
     assert_eq!(
         d.explanation.deciding_rule.as_deref(),
         Some("non-police.noise")
     );
     assert_eq!(d.explanation.model, None);
+}
+
+#[test]
+fn the_weak_rules_evidence_stays_in_the_explanation_and_the_threshold_is_the_policys() {
+    let (_tmp, rules) = with_model();
+    let text = "我要投诉，厨房里一股臭鸡蛋味，老人说头晕";
+    let d = classify(&rules, text);
+    assert!(d.review);
+    let hit = d
+        .explanation
+        .hits
+        .iter()
+        .find(|h| h.rule == "non-police.complaint-word");
+    assert!(hit.is_some_and(|h| h.counted), "{:?}", d.explanation.hits);
+    // Without `weak_rule_share` the weak rule decides, and the model's view
+    // is kept, not taken.
+    let policy = rules.join("policy.yaml");
+    let text_of_policy = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(
+        &policy,
+        text_of_policy.replace("    weak_rule_share: 0.999\n", ""),
+    )
+    .unwrap();
+    let d = classify(&rules, text);
+    assert_eq!(d.route, Route::NonPolice, "{}", d.explanation.decided_by);
+    assert_eq!(
+        d.explanation.deciding_rule.as_deref(),
+        Some("non-police.complaint-word")
+    );
+    let m = d.explanation.model.as_ref().unwrap();
+    assert_eq!((m.route, m.decided), (Route::Emergency, false));
+    // A share that is no probability.
+    std::fs::write(
+        &policy,
+        text_of_policy.replace("weak_rule_share: 0.999", "weak_rule_share: 2"),
+    )
+    .unwrap();
+    let got = problems(&rules);
+    assert!(
+        got.iter()
+            .any(|p| p.contains("weak_rule_share") && p.contains("between 0 and 1")),
+        "{got:?}"
+    );
 }
 
 fn classify(rules: &Path, text: &str) -> Decision {

@@ -95,18 +95,23 @@ pub(crate) fn decide(
     });
     // Only a weak rule (a generic word) fired, and the route model is all but
     // sure of another route: the model's (fallback.model.weak_rule_share).
+    // Otherwise the rule decides and the model's view is kept for the reader.
+    let mut weak_opinion = None;
     if let Some(fi) = b.fired.filter(|_| b.priority < policy.decisive_priority) {
-        if let Some((m, settings, None)) = model_opinion(rules, analysis, &hits, &repeat) {
-            if m.route != route && settings.weak_rule_share.is_some_and(|t| m.share >= t) {
+        if let Some(mut o) = model_opinion(rules, analysis, &hits, &repeat) {
+            let sure = o.settings.weak_rule_share.is_some_and(|t| o.share >= t);
+            if o.held_back.is_none() && sure && o.evidence.route != route {
                 let rule = &rules.rules[analysis.fired[fi].rule];
                 let lead = format!(
                     "只有弱规则 {} 命中（优先级 {}，低于决定门槛 {}）",
                     rule.id, rule.priority, policy.decisive_priority
                 );
                 return model_decision(
-                    rules, analysis, m, settings, &lead, hits, repeat, ruleset, id,
+                    rules, analysis, o.evidence, o.settings, &lead, hits, repeat, ruleset, id,
                 );
             }
+            o.evidence.decided = false;
+            weak_opinion = Some(o.evidence);
         }
     }
     // The strongest rival: another route's best evidence.
@@ -219,7 +224,7 @@ pub(crate) fn decide(
             repeat,
             knowledge: Vec::new(),
             vote: None,
-            model: None,
+            model: weak_opinion,
             deciding_rule,
             decided_by: sentence,
         },
@@ -237,11 +242,16 @@ fn fallback(
 ) -> Decision {
     let policy = &rules.policy;
     let (opinion, held_back) = match model_opinion(rules, analysis, &hits, &repeat) {
-        Some((m, settings, None)) => {
+        Some(Opinion {
+            evidence,
+            settings,
+            held_back: None,
+            ..
+        }) => {
             return model_decision(
                 rules,
                 analysis,
-                m,
+                evidence,
                 settings,
                 "没有规则命中",
                 hits,
@@ -250,7 +260,7 @@ fn fallback(
                 id,
             )
         }
-        Some((m, _, Some(why))) => (Some(m), Some(why)),
+        Some(o) => (Some(o.evidence), o.held_back),
         None => (None, None),
     };
     let (route, category, handoff, mut sentence) = if analysis.danger.is_empty() {
@@ -348,16 +358,25 @@ fn model_decision(
     }
 }
 
-/// What the route model says about an appeal no rule decided, the policy's
-/// settings for it, and why its route is not taken (`None`: it is). `None`
-/// when the rule set has no model, the history decides, or the model knows
-/// none of the text's n-grams.
+/// What the route model says about an appeal no rule decides (or only a
+/// weak rule does), with the policy's settings for it.
+struct Opinion<'r> {
+    evidence: ModelEvidence,
+    settings: &'r ModelFallback,
+    /// The posterior, unrounded (`evidence.share` is rounded for reading).
+    share: f64,
+    /// Why its route is not taken; `None`: it is.
+    held_back: Option<String>,
+}
+
+/// The route model's opinion; `None` when the rule set has no model, the
+/// history decides, or the model knows none of the text's n-grams.
 fn model_opinion<'r>(
     rules: &'r RuleSet,
     analysis: &Analysis,
     hits: &[Hit],
     repeat: &RepeatEvidence,
-) -> Option<(ModelEvidence, &'r ModelFallback, Option<String>)> {
+) -> Option<Opinion<'r>> {
     let policy = &rules.policy;
     let (model, settings) = (rules.route_model.as_ref()?, policy.model.as_ref()?);
     if repeat.repeat || repeat.burst {
@@ -378,14 +397,18 @@ fn model_opinion<'r>(
     } else {
         None
     };
-    let evidence = ModelEvidence {
-        route: p.route,
-        share: round3(p.share),
-        runner_up: p.runner_up,
-        ngrams: p.evidence.into_iter().map(|(g, _)| g).collect(),
-        decided: held_back.is_none(),
-    };
-    Some((evidence, settings, held_back))
+    Some(Opinion {
+        evidence: ModelEvidence {
+            route: p.route,
+            share: round3(p.share),
+            runner_up: p.runner_up,
+            ngrams: p.evidence.into_iter().map(|(g, _)| g).collect(),
+            decided: held_back.is_none(),
+        },
+        settings,
+        share: p.share,
+        held_back,
+    })
 }
 
 /// A probability as agents read it: a naive Bayes is sure of itself far

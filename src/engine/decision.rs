@@ -47,7 +47,8 @@ pub struct Explanation {
     /// When no rule fired: what the most similar typical cases proposed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vote: Option<crate::knowledge::Vote>,
-    /// When no rule decided and the rule set has a route model: what it
+    /// When no rule, or only a weak one, decided and the rule set has a
+    /// route model: what it
     /// said, and whether its route was taken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<ModelEvidence>,
@@ -70,7 +71,8 @@ impl Explanation {
     }
 }
 
-/// The route model's opinion of an appeal no rule decided.
+/// The route model's opinion of an appeal that no rule, or only a weak one,
+/// decided.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ModelEvidence {
     /// The most probable route.

@@ -100,10 +100,13 @@ impl Classifier {
         if by_model {
             // The model gives the route; the closest typical case of that
             // route gives the category and the department.
-            let closest = kb
-                .search_query(&query, VOTERS)
+            // An entry of the route that is barely like the appeal says
+            // nothing of its category: half the best entry's score at least.
+            let found = kb.search_query(&query, VOTERS);
+            let floor = found.first().map_or(f32::MAX, |h| h.score * 0.5);
+            let closest = found
                 .into_iter()
-                .find(|h| h.route == d.route);
+                .find(|h| h.route == d.route && h.score >= floor);
             match closest {
                 // Words like a repeat call's: the category waits for a
                 // person, the route stays the model's.

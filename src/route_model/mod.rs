@@ -6,10 +6,10 @@
 //! per appeal). It is trained from labelled corpus records ([`train`],
 //! `fenliu model train`), written as a text file versioned with the rules
 //! (`route_model:` in `fenliu.yaml`, [`file`]), read back with located
-//! errors, and scored by the engine only where no rule fired and the
-//! caller's history says nothing. Keyword rules stay the first and
-//! explainable word; the model replaces the plain fallback, which could only
-//! say "non-police, review".
+//! errors, and scored by the engine only where no rule (or only a weak
+//! one) fired and the caller's history says nothing. Keyword rules stay the
+//! first and explainable word; the model replaces the plain fallback, which
+//! could only say "non-police, review".
 
 pub mod file;
 pub mod train;

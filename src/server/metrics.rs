@@ -142,7 +142,7 @@ impl Metrics {
         let _ = writeln!(s, "fenliu_review_rate {rate}");
         let _ = writeln!(
             s,
-            "# HELP fenliu_route_model_decisions_total Decisions whose route the route model gave (no rule decided)."
+            "# HELP fenliu_route_model_decisions_total Decisions whose route the route model gave (no rule, or only a weak one, fired)."
         );
         let _ = writeln!(s, "# TYPE fenliu_route_model_decisions_total counter");
         let _ = writeln!(s, "fenliu_route_model_decisions_total {}", m.by_model);

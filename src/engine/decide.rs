@@ -292,27 +292,15 @@ fn fallback(
             percent(m.share)
         ));
     }
-    let (appeal_type, appeal_type_rule) = appeal_type(rules, analysis, route, None);
-    Decision {
-        id,
+    let outcome = Ruleless {
         route,
         category,
-        appeal_type,
         handoff,
         confidence: 0.3,
-        review: true,
-        ruleset,
-        explanation: Explanation {
-            hits,
-            appeal_type_rule,
-            repeat,
-            knowledge: Vec::new(),
-            vote: None,
-            model: opinion,
-            deciding_rule: None,
-            decided_by: sentence,
-        },
-    }
+        sentence,
+        model: opinion,
+    };
+    ruleless(rules, analysis, outcome, hits, repeat, ruleset, id)
 }
 
 /// A decision whose route the route model gave; `lead` says why no rule
@@ -329,20 +317,50 @@ fn model_decision(
     ruleset: RulesetRef,
     id: Option<String>,
 ) -> Decision {
-    let sentence = format!(
-        "{lead}，路由模型判为 {}（概率 {}，依据{}），需人工复核",
-        m.route,
-        percent(m.share),
-        quote_all(&m.ngrams)
-    );
-    let (appeal_type, appeal_type_rule) = appeal_type(rules, analysis, m.route, None);
-    Decision {
-        id,
+    let outcome = Ruleless {
         route: m.route,
         category: settings.category.clone(),
-        appeal_type,
         handoff: settings.handoff[m.route.index()].clone(),
         confidence: round3(0.2 + 0.3 * m.share),
+        sentence: format!(
+            "{lead}，路由模型判为 {}（概率 {}，依据{}），需人工复核",
+            m.route,
+            percent(m.share),
+            quote_all(&m.ngrams)
+        ),
+        model: Some(m),
+    };
+    ruleless(rules, analysis, outcome, hits, repeat, ruleset, id)
+}
+
+/// What a decision no rule gave says: the fallback's or the route model's.
+struct Ruleless {
+    route: Route,
+    category: String,
+    handoff: Option<String>,
+    confidence: f64,
+    sentence: String,
+    model: Option<ModelEvidence>,
+}
+
+/// The decision of a [`Ruleless`] outcome, always for review.
+fn ruleless(
+    rules: &RuleSet,
+    analysis: &Analysis,
+    outcome: Ruleless,
+    hits: Vec<Hit>,
+    repeat: RepeatEvidence,
+    ruleset: RulesetRef,
+    id: Option<String>,
+) -> Decision {
+    let (appeal_type, appeal_type_rule) = appeal_type(rules, analysis, outcome.route, None);
+    Decision {
+        id,
+        route: outcome.route,
+        category: outcome.category,
+        appeal_type,
+        handoff: outcome.handoff,
+        confidence: outcome.confidence,
         review: true,
         ruleset,
         explanation: Explanation {
@@ -351,9 +369,9 @@ fn model_decision(
             repeat,
             knowledge: Vec::new(),
             vote: None,
-            model: Some(m),
+            model: outcome.model,
             deciding_rule: None,
-            decided_by: sentence,
+            decided_by: outcome.sentence,
         },
     }
 }

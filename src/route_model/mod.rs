@@ -34,6 +34,10 @@ pub(crate) fn column(route: Route) -> usize {
 const ORDERS: [usize; 2] = [2, 3];
 /// How many n-grams an explanation names.
 const EVIDENCE: usize = 5;
+/// An n-gram an explanation names is in at least this many training
+/// records (one in a thousand for a small model); it still counts in the
+/// score when it is in fewer.
+const EVIDENCE_RECORDS: u32 = 10;
 
 /// A trained route model, ready to score.
 #[derive(Debug, Clone)]
@@ -65,7 +69,8 @@ pub struct Prediction {
     pub runner_up: Route,
     /// The appeal's n-grams that weigh most for `route` against
     /// `runner_up`, strongest first, with the weight (a log-likelihood
-    /// ratio).
+    /// ratio): readable ones only, without punctuation and seen in enough
+    /// training records.
     pub evidence: Vec<(String, f64)>,
     /// How many of the appeal's n-grams the model knows.
     pub known: usize,
@@ -164,8 +169,15 @@ impl RouteModel {
         let (best, second) = (order[0], order[1]);
         let top = score[best];
         let sum: f64 = score.iter().map(|s| (s - top).exp()).sum();
+        // What an agent can read as a reason: words, not punctuation, seen in
+        // enough records not to be one caller's name or slip.
+        let support = (self.trained_on() / 1000).clamp(1, EVIDENCE_RECORDS);
+        let readable = |g: &str, i: usize| {
+            g.chars().all(char::is_alphanumeric) && self.grams[i].1.iter().sum::<u32>() >= support
+        };
         let mut evidence: Vec<(String, f64)> = rows
             .iter()
+            .filter(|&&(g, i)| readable(g, i))
             .map(|&(g, i)| (g.to_string(), self.log_p[i][best] - self.log_p[i][second]))
             .filter(|(_, w)| *w > 0.0)
             .collect();

@@ -14,10 +14,14 @@ use fenliu::engine::Classifier;
 use fenliu::knowledge::{load_entries, open_for, KnowledgeBase};
 use fenliu::rules::{load_rule_set, Route};
 
-fn minimal_with_kb() -> Classifier {
-    let set = load_rule_set(Path::new("tests/fixtures/minimal/rules")).unwrap();
+/// A classifier of `set` with its knowledge base.
+fn with_kb(set: fenliu::rules::RuleSet) -> Classifier {
     let kb = open_for(&set, None).unwrap().unwrap();
     Classifier::new(Arc::new(set)).with_knowledge(Arc::new(kb))
+}
+
+fn minimal_with_kb() -> Classifier {
+    with_kb(load_rule_set(Path::new("tests/fixtures/minimal/rules")).unwrap())
 }
 
 fn shipped_kb() -> &'static KnowledgeBase {
@@ -170,9 +174,7 @@ fn without_route_model() -> fenliu::rules::RuleSet {
 
 #[test]
 fn a_vote_never_makes_a_repeat_out_of_words() {
-    let set = without_route_model();
-    let kb = open_for(&set, None).unwrap().unwrap();
-    let c = Classifier::new(Arc::new(set)).with_knowledge(Arc::new(kb));
+    let c = with_kb(without_route_model());
     // A second call in the caller's words: the entries that explain the
     // repeat policy are the most alike, and only history may call it one.
     let second = "喂，我上个礼拜打过的，巷子口那个下水井还是冒臭水，你们到底派人来了没有？";
@@ -263,9 +265,7 @@ fn broken_knowledge_files_are_reported_with_their_place() {
 
 #[test]
 fn without_a_majority_of_cases_the_closest_entry_proposes() {
-    let set = without_route_model();
-    let kb = open_for(&set, None).unwrap().unwrap();
-    let c = Classifier::new(Arc::new(set)).with_knowledge(Arc::new(kb));
+    let c = with_kb(without_route_model());
     // No rule covers a maths homework request; the similar cases split.
     let d = c.classify_text("有道数学题不会 你们能讲讲不");
     assert!(
@@ -292,9 +292,7 @@ fn without_a_majority_of_cases_the_closest_entry_proposes() {
 
 #[test]
 fn a_model_decision_takes_category_and_department_from_the_closest_entry_of_its_route() {
-    let set = load_rule_set(Path::new("rules")).unwrap();
-    let kb = open_for(&set, None).unwrap().unwrap();
-    let c = Classifier::new(Arc::new(set)).with_knowledge(Arc::new(kb));
+    let c = with_kb(load_rule_set(Path::new("rules")).unwrap());
     // No rule covers a maths homework request; the route model does.
     let d = c.classify_text("有道数学题不会 你们能讲讲不");
     let m = d
@@ -318,9 +316,7 @@ fn a_model_decision_takes_category_and_department_from_the_closest_entry_of_its_
 
 #[test]
 fn the_model_never_makes_a_repeat_out_of_words_either() {
-    let set = load_rule_set(Path::new("rules")).unwrap();
-    let kb = open_for(&set, None).unwrap().unwrap();
-    let c = Classifier::new(Arc::new(set)).with_knowledge(Arc::new(kb));
+    let c = with_kb(load_rule_set(Path::new("rules")).unwrap());
     // A follow-up in a repeat caller's words, with no history on record.
     let d = c.classify_text("喂，还是我，昨天那个事你们到底管不管");
     assert!(

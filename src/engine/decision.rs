@@ -84,9 +84,11 @@ pub struct ModelEvidence {
     /// The appeal's character n-grams that weighed most for `route` against
     /// `runner_up`, strongest first.
     pub ngrams: Vec<String>,
-    /// Whether `route` was taken: not when the model was unsure (below the
-    /// policy's `min_share`), when danger cues ask for a higher route, or
-    /// when the text itself discounted that route's evidence.
+    /// Whether the model gave the decision's route. Not when it was unsure
+    /// (below the policy's `min_share`), when danger cues ask for a higher
+    /// route, or when the text itself discounted that route's evidence; nor
+    /// when a weak rule decided because the model agreed with it or was not
+    /// sure enough (`weak_rule_share`) to outweigh it.
     pub decided: bool,
 }
 

@@ -14,7 +14,6 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};

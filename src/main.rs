@@ -136,8 +136,8 @@ enum Command {
         html: Option<PathBuf>,
     },
     /// Train the route model (the statistical fallback where no rule, or
-    /// only a weak one, decides) on labelled corpora, or check that the shipped one is what
-    /// they train.
+    /// only a weak one, decides) on labelled corpora, or check that the
+    /// shipped one is what they train.
     Model {
         #[command(subcommand)]
         command: ModelCommand,

@@ -412,13 +412,10 @@ fn train_check_and_a_broken_corpus() {
 
 #[test]
 fn the_shipped_model_is_what_the_shipped_corpus_trains() {
-    let mut corpus: Vec<String> = std::fs::read_dir("corpus")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+    let corpus: Vec<String> = common::corpus_files()
+        .iter()
         .map(|p| p.to_str().unwrap().to_string())
         .collect();
-    corpus.sort();
     let mut args = vec![
         "model",
         "train",

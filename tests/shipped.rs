@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use common::shipped;
@@ -152,13 +152,7 @@ fn the_example_overlay_moves_dogs_to_the_police() {
 
 #[test]
 fn the_shipped_corpus_reaches_macro_f1_090() {
-    let mut files: Vec<PathBuf> = std::fs::read_dir("corpus")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
-    files.sort();
-    let (records, skipped) = read_corpus(&files).unwrap();
+    let (records, skipped) = read_corpus(&common::corpus_files()).unwrap();
     assert!(skipped.is_empty(), "{skipped:?}");
     assert!(
         records.len() >= 800,

@@ -84,7 +84,11 @@ impl Classifier {
         // classifier's tokens (history may have needed them already).
         analysis.segment(&self.rules);
         let query = kb.query_of_tokens(analysis.token_strs());
-        d.explanation.knowledge = kb.search_query(&query, KNOWLEDGE_HITS);
+        let by_model = d.explanation.model.as_ref().is_some_and(|m| m.decided);
+        // One search: a model decision looks further down for an entry of
+        // its route; the explanation lists the first few.
+        let found = kb.search_query(&query, if by_model { VOTERS } else { KNOWLEDGE_HITS });
+        d.explanation.knowledge = found.iter().take(KNOWLEDGE_HITS).cloned().collect();
         let policy = &self.rules.policy;
         // Repeats and bursts are what the caller's history shows, not what
         // an appeal's words resemble: the entries that explain the repeat
@@ -96,13 +100,11 @@ impl Classifier {
             [decide::REPEAT_CATEGORY, decide::BURST_CATEGORY].contains(&category)
                 && on_record < policy.repeat.earlier_duplicates
         };
-        let by_model = d.explanation.model.as_ref().is_some_and(|m| m.decided);
         if by_model {
             // The model gives the route; the closest typical case of that
-            // route gives the category and the department.
-            // An entry of the route that is barely like the appeal says
-            // nothing of its category: half the best entry's score at least.
-            let found = kb.search_query(&query, VOTERS);
+            // route gives the category and the department. An entry of the
+            // route that is barely like the appeal says nothing of its
+            // category: half the best entry's score at least.
             let floor = found.first().map_or(f32::MAX, |h| h.score * 0.5);
             let closest = found
                 .into_iter()

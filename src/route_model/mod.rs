@@ -168,7 +168,12 @@ impl RouteModel {
         order.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(a.cmp(&b)));
         let (best, second) = (order[0], order[1]);
         let top = score[best];
-        let sum: f64 = score.iter().map(|s| (s - top).exp()).sum();
+        let share = 1.0 / score.iter().map(|s| (s - top).exp()).sum::<f64>();
+        if !share.is_finite() {
+            // Scores beyond f64 (no file that parses gets here): no opinion
+            // rather than a made-up one.
+            return None;
+        }
         // What an agent can read as a reason: words, not punctuation, seen in
         // enough records not to be one caller's name or slip.
         let support = (self.trained_on() / 1000).clamp(1, EVIDENCE_RECORDS);
@@ -183,12 +188,6 @@ impl RouteModel {
             .collect();
         evidence.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         evidence.truncate(EVIDENCE);
-        let share = 1.0 / sum;
-        if !share.is_finite() {
-            // Scores beyond f64 (no file that parses gets here): no opinion
-            // rather than a made-up one.
-            return None;
-        }
         Some(Prediction {
             route: Route::ALL[best],
             share,

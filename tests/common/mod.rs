@@ -25,6 +25,17 @@ pub fn shipped() -> Classifier {
         .clone()
 }
 
+/// The shipped corpus files, sorted.
+pub fn corpus_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir("corpus")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// 2026-03-01T10:00:00+08:00 plus `minutes`.
 pub fn at(minutes: i64) -> i64 {
     1_772_330_400 + minutes * 60

@@ -277,6 +277,63 @@ fn the_model_is_held_back_by_danger_cues_discounted_evidence_and_doubt() {
 }
 
 #[test]
+fn the_policy_names_the_routes_the_model_may_give() {
+    let (_tmp, rules) = with_model();
+    let policy = rules.join("policy.yaml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    let limited = |routes: &str| {
+        std::fs::write(
+            &policy,
+            text.replace(
+                "    category: unclear\n",
+                &format!("    category: unclear\n    routes: {routes}\n"),
+            ),
+        )
+        .unwrap();
+    };
+    let court = "法院判决下来了，对方一直不执行";
+    assert_eq!(classify(&rules, court).route, Route::LegalProcess);
+    limited("[emergency, police, irrational-repeat, non-police]");
+    // No rule fired: the plain fallback stands, the model's view is kept.
+    let d = classify(&rules, court);
+    let m = d.explanation.model.as_ref().unwrap();
+    assert_eq!((m.route, m.decided), (Route::LegalProcess, false), "{m:?}");
+    assert_eq!(d.route, Route::NonPolice);
+    assert!(
+        d.explanation
+            .decided_by
+            .contains("但 legal-process 不由路由模型判定，未采用"),
+        "{}",
+        d.explanation.decided_by
+    );
+    // A weak rule is not outweighed by a route outside the list either.
+    let d = classify(&rules, "我要投诉，法院判决下来了，对方一直不执行");
+    assert_eq!(
+        d.explanation.deciding_rule.as_deref(),
+        Some("non-police.complaint-word")
+    );
+    // A route named in the list still decides.
+    assert_eq!(
+        classify(&rules, "厨房里一股臭鸡蛋味，老人说头晕").route,
+        Route::Emergency
+    );
+    limited("[emergency, court]");
+    let got = problems(&rules);
+    assert!(
+        got.iter()
+            .any(|p| p.contains("fallback.model.routes") && p.contains("unknown route `court`")),
+        "{got:?}"
+    );
+    limited("[]");
+    let got = problems(&rules);
+    assert!(
+        got.iter()
+            .any(|p| p.contains("fallback.model.routes") && p.contains("names no route")),
+        "{got:?}"
+    );
+}
+
+#[test]
 fn the_model_counts_in_the_digest() {
     let (_tmp, rules) = with_model();
     let before = load_rule_set(&rules).unwrap().digest;

@@ -160,6 +160,26 @@ fn a_missing_directory_is_a_clear_error() {
     assert!(err.to_string().contains("does not exist"), "{err}");
 }
 
+/// A manifest that names its dictionaries where there are none (rules/
+/// copied without them) would segment differently without a word.
+#[test]
+fn named_dictionaries_that_are_not_there_are_an_error() {
+    let (tmp, rules) = minimal_copy();
+    let manifest = rules.join("fenliu.yaml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, format!("{text}dictionaries: ../dictionaries\n")).unwrap();
+    assert!(load_rule_set(&rules).is_ok());
+    std::fs::remove_dir_all(tmp.path().join("dictionaries")).unwrap();
+    let err = load_rule_set(&rules).unwrap_err();
+    // First the directory; then whatever the rules wanted from it.
+    let p = &err.problems[0];
+    assert!(p.file.ends_with("fenliu.yaml"), "{p}");
+    assert!(
+        p.to_string().contains("dictionaries") && p.to_string().contains("is not a directory"),
+        "{p}"
+    );
+}
+
 /// A file's named lists stand for their words wherever a rule uses them; a
 /// reference to a list the file does not have stops the load at its line.
 #[test]

@@ -405,6 +405,9 @@ fn model_opinion<'r>(
     // `predict` gives a finite share or no opinion.
     let held_back = if p.share < settings.min_share {
         Some(format!("低于采用门槛 {:.0}%", settings.min_share * 100.0))
+    } else if !settings.routes[p.route.index()] {
+        // A route the model's n-grams tell badly (fallback.model.routes).
+        Some(format!("但 {} 不由路由模型判定", p.route))
     } else if !analysis.danger.is_empty() && rank(p.route) > rank(policy.danger_route) {
         // 疑警从有, as for weak rule evidence.
         Some(format!("但有危险信号，不低于 {}", policy.danger_route))

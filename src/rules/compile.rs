@@ -497,7 +497,22 @@ fn compile_policy(
                 handoff[r.index()] = Some(h.clone());
             }
         }
+        let mut routes = [m.routes.is_none(); 5];
+        if m.routes.as_ref().is_some_and(Vec::is_empty) {
+            problems.push(
+                file,
+                None,
+                Some("fallback.model.routes"),
+                "names no route: the model would never decide; to switch it off, remove `fallback.model`".to_string(),
+            );
+        }
+        for route in m.routes.iter().flatten() {
+            if let Some(r) = route_or_problem(route, file, None, "fallback.model.routes", problems) {
+                routes[r.index()] = true;
+            }
+        }
         ModelFallback {
+            routes,
             weak_rule_share: m.weak_rule_share,
             min_share: m.min_share,
             category: m.category.clone(),

@@ -223,6 +223,21 @@ fn load_layer(
 
     let mut user_words = Vec::new();
     let mut keyword_files = BTreeMap::new();
+    if let Some(named) = manifest
+        .dictionaries
+        .as_ref()
+        .filter(|_| !dict_dir.is_dir())
+    {
+        // Named but not there (a copied rules/ without its dictionaries):
+        // segmentation would quietly change.
+        problems.push(
+            Problem::new(
+                &manifest_path,
+                format!("`{named}` (`{}`) is not a directory", dict_dir.display()),
+            )
+            .field("dictionaries"),
+        );
+    }
     if base.is_none() {
         let dict_path = dict_dir.join(USER_DICT);
         if dict_path.exists() {

@@ -283,6 +283,8 @@ pub struct ModelFallback {
     pub handoff: [Option<String>; 5],
     /// When the model replaces a weak rule's route.
     pub weak_rule_share: Option<f64>,
+    /// Per route index: whether the model may give that route.
+    pub routes: [bool; 5],
 }
 
 /// A compiled, validated rule set.

@@ -218,6 +218,11 @@ pub struct RawModelFallback {
     /// probability; absent, it never does.
     #[serde(default)]
     pub weak_rule_share: Option<f64>,
+    /// The routes the model may give; absent, all five. A route it gives
+    /// outside them is its opinion only, and the plain fallback (or the weak
+    /// rule) stands.
+    #[serde(default)]
+    pub routes: Option<Vec<String>>,
 }
 
 /// A family of cues (NegEx / ConText style).

@@ -390,6 +390,40 @@ fn gated_regexes_fire_exactly_as_the_regex_says() {
     assert_fires(&c, "emergency.fell-in", cases);
 }
 
+/// A clause-scoped `unless` regex touches the rule's evidence in every
+/// clause it runs through: one written across a comma ties the clauses it
+/// joins, and still leaves a clause it does not reach alone. (text, fires)
+#[test]
+fn a_clause_scoped_unless_regex_reaches_every_clause_it_spans() {
+    let (_tmp, c) = minimal_with(
+        "spanning.yaml",
+        r#"rules:
+  - id: emergency.carried-off
+    route: emergency
+    category: kidnapping
+    handoff: "110"
+    priority: 92
+    description: someone carried into a van
+    when:
+      regex: ['抱上[^，。]{0,4}面包车']
+    unless:
+      regex: ['把(它|狗)[^。]{0,12}抱上']
+      scope: clause
+    examples:
+      match: [一个男的把孩子一把抱上面包车]
+"#,
+    );
+    let cases: &[(&str, bool)] = &[
+        ("一个男的把孩子一把抱上面包车", true),
+        // The unless match starts a clause before the evidence.
+        ("他拿火腿肠把它引过去，一把抱上面包车就跑了", false),
+        ("他把狗一把抱上面包车", false),
+        // A dog in another sentence: the regex does not reach it.
+        ("我家狗在叫。一个男的一把抱上面包车就跑了", true),
+    ];
+    assert_fires(&c, "emergency.carried-off", cases);
+}
+
 /// Keywords with `tokens: true` count only as whole tokens of the
 /// segmentation; spans still point into the caller's text. (text, fires)
 #[test]

@@ -521,10 +521,15 @@ fn evaluate(rules: &RuleSet, idx: usize, hits: &[Hit], ctx: &Context<'_>) -> Opt
         flags = flags.or(flags_of(span, routes, scopes));
         spans.push(span);
     }
+    // An unless match touches the rule's evidence when a clause it runs
+    // through holds one of the rule's spans: a pattern written across a
+    // comma (把它引过去，一把抱上) ties the clauses it joins.
     let touched = |u: CharSpan| {
+        let first = clauses.of(u.start);
+        let last = clauses.of(u.end.saturating_sub(1).max(u.start));
         spans
             .iter()
-            .any(|s| clauses.of(s.start) == clauses.of(u.start))
+            .any(|s| (first..=last).contains(&clauses.of(s.start)))
     };
     if rule.unless.clause_scope && unless.iter().any(|u| touched(u.span())) {
         return None;

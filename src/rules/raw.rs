@@ -361,7 +361,8 @@ pub struct RawUnless {
     #[serde(default)]
     pub regex: Vec<String>,
     /// `text` (default): anywhere in the appeal; `clause`: in a clause that
-    /// holds one of the rule's hits.
+    /// holds one of the rule's hits (a regex match counts in every clause it
+    /// runs through).
     #[serde(default)]
     pub scope: Option<String>,
 }

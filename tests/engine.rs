@@ -424,6 +424,39 @@ fn a_clause_scoped_unless_regex_reaches_every_clause_it_spans() {
     assert_fires(&c, "emergency.carried-off", cases);
 }
 
+/// A terminator ends a negation's scope unless it sits inside one of the
+/// cue's pseudo-cues: with 的 a terminator and 真的 a pseudo-cue, "未清理的"
+/// negates only its own attributive, while "不是真的" still negates what
+/// follows. (text, the fire counts)
+#[test]
+fn a_terminator_inside_a_pseudo_cue_ends_no_scope() {
+    let (_tmp, rules) = common::minimal_copy();
+    let path = rules.join("policy.yaml");
+    let policy = std::fs::read_to_string(&path).unwrap();
+    let (terms, pseudo) = (
+        "    terminators: [但是, 但, 可是, 不过,",
+        "未婚, 没收, 淹没, 出没, 埋没, 没错, 没问题, 没关系]",
+    );
+    assert!(policy.contains(terms) && policy.contains(pseudo));
+    let policy = policy
+        .replacen(terms, "    terminators: [的, 但是, 但, 可是, 不过,", 1)
+        .replacen(
+            pseudo,
+            "未婚, 没收, 淹没, 出没, 埋没, 没错, 没问题, 没关系, 真的]",
+            1,
+        );
+    std::fs::write(&path, policy).unwrap();
+    let c = Classifier::new(std::sync::Arc::new(
+        fenliu::rules::load_rule_set(&rules).unwrap(),
+    ));
+    let cases: &[(&str, bool)] = &[
+        ("没有着火，是邻居家在做饭", false),
+        ("楼道里没清理的纸箱着火了", true),
+        ("不是真的着火，是邻居家在做饭", false),
+    ];
+    assert_fires(&c, "emergency.fire", cases);
+}
+
 /// Keywords with `tokens: true` count only as whole tokens of the
 /// segmentation; spans still point into the caller's text. (text, fires)
 #[test]

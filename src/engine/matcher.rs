@@ -291,7 +291,8 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
 
 /// Turns cue hits into coverage, NegEx style: a preceding cue reaches
 /// forward to the end of its clause, a terminator or its window; a following
-/// cue reaches back the same way. A cue inside a pseudo-cue is no cue.
+/// cue reaches back the same way. A cue or a terminator inside a pseudo-cue
+/// is none ("真的" holds the terminator 的 of a negation).
 fn cue_scopes(
     rules: &RuleSet,
     cue_hits: &mut [(u16, CueRole, CharSpan)],
@@ -301,6 +302,7 @@ fn cue_scopes(
     cue_hits.sort_unstable_by_key(|&(c, role, s)| (c, role, s.start, s.end));
     let sorted = &*cue_hits;
     let mut ranges = Vec::new();
+    let mut terminators: Vec<CharSpan> = Vec::new();
     for (c, cue) in rules.cues.iter().enumerate() {
         let c = c as u16;
         // The hits of one role of this cue, by position.
@@ -310,7 +312,6 @@ fn cue_scopes(
             &sorted[from..to]
         };
         let pseudo = of(CueRole::Pseudo);
-        let terminators = of(CueRole::Terminator);
         let inside_pseudo = |span: CharSpan| {
             // Pseudo-cues are short: look back from the last one starting at
             // or before this cue.
@@ -321,6 +322,13 @@ fn cue_scopes(
                 .take(8)
                 .any(|p| p.2.end >= span.end)
         };
+        terminators.clear();
+        terminators.extend(
+            of(CueRole::Terminator)
+                .iter()
+                .map(|t| t.2)
+                .filter(|&t| !inside_pseudo(t)),
+        );
         ranges.clear();
         for (role, spans) in [
             (CueRole::Preceding, of(CueRole::Preceding)),
@@ -332,17 +340,17 @@ fn cue_scopes(
                 }
                 let (cs, ce) = clauses.range(clauses.of(span.start));
                 let (start, end) = if role == CueRole::Preceding {
-                    let i = terminators.partition_point(|t| t.2.start < span.end);
-                    let mut end = terminators.get(i).map_or(ce, |t| t.2.start.min(ce));
+                    let i = terminators.partition_point(|t| t.start < span.end);
+                    let mut end = terminators.get(i).map_or(ce, |t| t.start.min(ce));
                     if let Some(w) = cue.window {
                         end = end.min(span.end + w);
                     }
                     (span.end, end)
                 } else {
-                    let i = terminators.partition_point(|t| t.2.end <= span.start);
+                    let i = terminators.partition_point(|t| t.end <= span.start);
                     let mut start = cs;
                     if let Some(t) = i.checked_sub(1).and_then(|i| terminators.get(i)) {
-                        start = start.max(t.2.end);
+                        start = start.max(t.end);
                     }
                     if let Some(w) = cue.window {
                         start = start.max(span.start.saturating_sub(w));

@@ -238,7 +238,8 @@ pub struct RawCue {
     /// Cues whose scope runs backward from the cue.
     #[serde(default)]
     pub following: Vec<String>,
-    /// Phrases that contain a cue but are not one (不仅, 没想到).
+    /// Phrases that contain a cue or a terminator but are neither (不仅,
+    /// 没想到; 真的 against the terminator 的).
     #[serde(default)]
     pub pseudo: Vec<String>,
     /// Phrases that end a scope before the clause does (但是, 现在).

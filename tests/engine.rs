@@ -457,6 +457,27 @@ fn a_terminator_inside_a_pseudo_cue_ends_no_scope() {
     assert_fires(&c, "emergency.fire", cases);
 }
 
+/// A short quotation holding one of the policy's words is someone's word for
+/// what happened: police evidence inside it (or starting at the 被 before
+/// it) does not count; a quotation after a shout, a longer one and one
+/// without the words still do. (text, the fire counts)
+#[test]
+fn a_scare_quote_discounts_the_evidence_inside_it() {
+    let (_tmp, c) = minimal_policy_after(
+        "decisive_priority: 50\n",
+        "scare_quotes:\n  max_chars: 4\n  words: [偷]\n  not_after: [喊]\n  routes: [police]\n",
+    );
+    let cases: &[(&str, bool)] = &[
+        ("我的电动车被偷了", true),
+        ("同事到处说我的电动车是被“偷”了，其实是他自己借走的", false),
+        ("他说我“偷走”了他的笔", false),
+        ("有人大喊“偷走了”，我的电动车没了", true),
+        ("他说“我的电动车昨晚被偷走了”", true),
+        ("“电动车”被偷了", true),
+    ];
+    assert_fires(&c, "police.theft", cases);
+}
+
 /// Keywords with `tokens: true` count only as whole tokens of the
 /// segmentation; spans still point into the caller's text. (text, fires)
 #[test]

@@ -125,6 +125,31 @@ fn a_policy_problem_points_at_its_line() {
     }
 }
 
+/// A scare-quotes section that could never apply is refused, each problem
+/// naming its field.
+#[test]
+fn a_bad_scare_quotes_section_is_refused_naming_each_field() {
+    let err = policy_problems(
+        "decisive_priority: 50\n",
+        "decisive_priority: 50\nscare_quotes:\n  max_chars: 0\n  words: []\n  routes: [polise]\n",
+    );
+    let fields: Vec<_> = err
+        .problems
+        .iter()
+        .filter_map(|p| p.field.as_deref())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "scare_quotes.max_chars",
+            "scare_quotes.words",
+            "scare_quotes.routes"
+        ],
+        "{err}"
+    );
+    assert!(err.to_string().contains("polise"), "{err}");
+}
+
 /// Repeat-policy lines that are wrong in themselves, each added after
 /// `min_shared_words`, with the words its one problem must name.
 #[test]

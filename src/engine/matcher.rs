@@ -196,7 +196,12 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
             }
         }
     });
-    let scopes = cue_scopes(rules, &mut cue_hits, &clauses);
+    let mut scopes = cue_scopes(rules, &mut cue_hits, &clauses);
+    if let Some(sq) = &rules.policy.scare_quotes {
+        if let Some(c) = scare_quotes(sq, &norm) {
+            scopes.push(c);
+        }
+    }
     // Danger cues are evidence too: "没有危险", "万一出人命", "昨天差点出人命"
     // signal nothing now. They stand for an emergency or the danger route.
     let danger_routes = crate::rules::Route::Emergency.bit() | rules.policy.danger_route.bit();
@@ -380,6 +385,33 @@ fn cue_scopes(
         });
     }
     out
+}
+
+/// The short quotations that hold one of the policy's words and follow no
+/// shout: someone's word for what happened (被“骗”了, 说我“偷”了), counted
+/// as hypothetical evidence for the policy's routes. A passive marker right
+/// before the quotation (被, 遭) belongs to it: the keyword 被骗 starts there.
+fn scare_quotes(sq: &crate::rules::ScareQuotes, norm: &Normalized) -> Option<Coverage> {
+    let ranges: Vec<(usize, usize)> = norm
+        .quotes()
+        .iter()
+        .map(|&(s, e)| (s as usize, e as usize))
+        .filter(|&(s, e)| e - s <= sq.max_chars)
+        .filter_map(|(s, e)| {
+            let (from, to) = (norm.byte_of(s), norm.byte_of(e));
+            let inside = &norm.text[from..to];
+            let before = &norm.text[..from];
+            let scare = sq.words.iter().any(|w| inside.contains(w.as_str()))
+                && !sq.not_after.iter().any(|w| before.ends_with(w.as_str()));
+            let passive = before.ends_with('被') || before.ends_with('遭');
+            scare.then_some((s - usize::from(passive), e))
+        })
+        .collect();
+    (!ranges.is_empty()).then_some(Coverage {
+        kind: CueKind::Hypothetical,
+        routes: sq.routes,
+        ranges,
+    })
 }
 
 /// What a rule's conditions are checked against.

@@ -627,8 +627,64 @@ fn compile_policy(
         default_appeal_type,
         fixed_appeal_type,
         rule_appeal_type_priority: p.rule_appeal_type_priority,
+        scare_quotes: p
+            .scare_quotes
+            .as_ref()
+            .and_then(|q| compile_scare_quotes(q, file, problems)),
     };
     (policy, cues)
+}
+
+/// Checks `scare_quotes` and normalizes its words.
+fn compile_scare_quotes(
+    q: &crate::rules::raw::RawScareQuotes,
+    file: &Path,
+    problems: &mut Problems,
+) -> Option<ScareQuotes> {
+    let before = problems.list.len();
+    if q.max_chars == 0 {
+        problems.push(
+            file,
+            None,
+            Some("scare_quotes.max_chars"),
+            "must be at least 1 (0 would make no quotation a scare quote)".to_string(),
+        );
+    }
+    let norm = |w: &String| crate::text::normalize(w).text;
+    let words: Vec<String> = q.words.iter().map(norm).filter(|w| !w.is_empty()).collect();
+    if words.is_empty() {
+        problems.push(
+            file,
+            None,
+            Some("scare_quotes.words"),
+            "is empty: name the words a scare quote holds (骗, 偷 …)".to_string(),
+        );
+    }
+    let mut routes = 0u8;
+    for r in &q.routes {
+        if let Some(r) = route_or_problem(r, file, None, "scare_quotes.routes", problems) {
+            routes |= r.bit();
+        }
+    }
+    if q.routes.is_empty() {
+        problems.push(
+            file,
+            None,
+            Some("scare_quotes.routes"),
+            "is empty: name the routes whose evidence a scare quote discounts".to_string(),
+        );
+    }
+    (problems.list.len() == before).then(|| ScareQuotes {
+        max_chars: q.max_chars,
+        words,
+        not_after: q
+            .not_after
+            .iter()
+            .map(norm)
+            .filter(|w| !w.is_empty())
+            .collect(),
+        routes,
+    })
 }
 
 /// Literals that every match of one of `regexes` starts with (or ends

@@ -20,7 +20,7 @@ pub use compile::compile;
 pub use error::{LoadError, Problem};
 pub(crate) use literals::word_list;
 pub use load::{load, Located, RawRuleSet};
-pub use model::{id_matches, ModelFallback, Policy, RepeatPolicy};
+pub use model::{id_matches, ModelFallback, Policy, RepeatPolicy, ScareQuotes};
 pub(crate) use model::{CueKind, CueRole, Use, UNLESS_REGEX};
 pub use model::{Route, Rule, RuleSet, Target, APPEAL_TYPES, EMERGENCY_LINES};
 

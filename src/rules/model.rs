@@ -272,6 +272,17 @@ pub struct Policy {
     pub default_appeal_type: [Option<String>; 5],
     pub fixed_appeal_type: [Option<String>; 5],
     pub rule_appeal_type_priority: u8,
+    pub scare_quotes: Option<ScareQuotes>,
+}
+
+/// Scare quotes, compiled: the words normalized like appeal text.
+#[derive(Debug, Clone)]
+pub struct ScareQuotes {
+    pub max_chars: usize,
+    pub words: Vec<String>,
+    pub not_after: Vec<String>,
+    /// Route bits whose evidence a scare quote discounts.
+    pub routes: u8,
 }
 
 /// The route model's part of the fallback, compiled.

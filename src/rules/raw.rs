@@ -119,6 +119,28 @@ pub struct RawPolicy {
     /// emergency is a call for help).
     #[serde(default)]
     pub fixed_appeal_type: BTreeMap<String, String>,
+    /// Scare quotes: a short quotation holding one of `words` is someone's
+    /// word for what happened, not the fact (家长觉得被“骗”了).
+    #[serde(default)]
+    pub scare_quotes: Option<RawScareQuotes>,
+}
+
+/// Scare quotes (`scare_quotes` in `policy.yaml`).
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawScareQuotes {
+    /// A quotation of at most this many characters can be a scare quote;
+    /// a longer one reports what someone said.
+    pub max_chars: usize,
+    /// The quotation must hold one of these words (骗, 偷, 抢 …): a term
+    /// quoted as a term (“安全账户”, “特殊服务”) stays evidence.
+    pub words: Vec<String>,
+    /// A quotation right after one of these is a shout (大喊“抓小偷”) and
+    /// stays evidence.
+    #[serde(default)]
+    pub not_after: Vec<String>,
+    /// Routes whose evidence inside the quotation counts as hypothetical.
+    pub routes: Vec<String>,
 }
 
 /// Repeat and burst thresholds.

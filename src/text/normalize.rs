@@ -18,6 +18,10 @@ pub struct Normalized {
     /// noted while folding, so clause splitting need not read the text
     /// again.
     breaks: Vec<u32>,
+    /// What stood between paired quotation marks (“…”, 「…」, "…"), as
+    /// normalized character ranges `[start, end)`; the marks themselves are
+    /// dropped from `text`.
+    quotes: Vec<(u32, u32)>,
 }
 
 /// Where a normalized character is, and the original character it came
@@ -54,6 +58,19 @@ impl Normalized {
         &self.breaks
     }
 
+    /// The quoted ranges, in normalized characters, in order.
+    pub fn quotes(&self) -> &[(u32, u32)] {
+        &self.quotes
+    }
+
+    /// The byte offset in `text` of a normalized character index (past the
+    /// end: the length).
+    pub fn byte_of(&self, char_idx: usize) -> usize {
+        self.chars
+            .get(char_idx)
+            .map_or(self.text.len(), |c| c.byte as usize)
+    }
+
     /// Maps a normalized character range `[start, end)` to the byte range
     /// of `original` (the text this was normalized from) it covers.
     pub fn original_bytes(&self, original: &str, start: usize, end: usize) -> (usize, usize) {
@@ -86,6 +103,24 @@ impl Normalized {
         let first = self.chars[start].orig as usize;
         let last = self.chars[end.min(self.char_len()) - 1].orig as usize;
         (first, last + 1)
+    }
+}
+
+/// Whether a dropped character opens or closes a quotation; the straight
+/// marks do both, by turns.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    Open,
+    Close,
+    Straight,
+}
+
+fn quote_mark(c: char) -> Option<Quote> {
+    match c {
+        '“' | '「' | '『' | '‘' => Some(Quote::Open),
+        '”' | '」' | '』' | '’' => Some(Quote::Close),
+        '"' | '＂' => Some(Quote::Straight),
+        _ => None,
     }
 }
 
@@ -318,7 +353,10 @@ fn fold_all(original: &str, simplify: impl Fn(usize, char) -> Option<char>) -> O
         chars: Vec::with_capacity(original.len()),
         orig_len: 0,
         breaks: Vec::new(),
+        quotes: Vec::new(),
     };
+    // Where the quotation now open began, in normalized characters.
+    let mut open_quote: Option<u32> = None;
     // The original character (index, byte) of a space not yet written.
     let mut pending_space: Option<(usize, usize)> = None;
     let mut last: Option<char> = None;
@@ -335,7 +373,19 @@ fn fold_all(original: &str, simplify: impl Fn(usize, char) -> Option<char>) -> O
             continue;
         }
         match fold(c) {
-            Fold::Drop => {}
+            Fold::Drop => {
+                let at = out.chars.len() as u32;
+                match (quote_mark(c), open_quote) {
+                    (Some(Quote::Close | Quote::Straight), Some(start)) => {
+                        if at > start {
+                            out.quotes.push((start, at));
+                        }
+                        open_quote = None;
+                    }
+                    (Some(Quote::Open | Quote::Straight), _) => open_quote = Some(at),
+                    _ => {}
+                }
+            }
             Fold::Space => {
                 if last.is_some() && pending_space.is_none() {
                     pending_space = Some((i, byte));
@@ -379,6 +429,29 @@ impl Normalized {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// (original, the quoted parts of the normalized text)
+    const QUOTED: &[(&str, &[&str])] = &[
+        ("家长觉得被“骗”了", &["骗"]),
+        ("说我\"偷\"了，还喊「抓小偷」", &["偷", "抓小偷"]),
+        ("他说“你再来我就砍你”", &["你再来我就砍你"]),
+        ("没有引号", &[]),
+        ("只开不关“骗", &[]),
+        ("空的“”引号", &[]),
+    ];
+
+    #[test]
+    fn quotations_are_noted_where_they_stood() {
+        for (original, want) in QUOTED {
+            let n = normalize(original);
+            let got: Vec<&str> = n
+                .quotes()
+                .iter()
+                .map(|&(s, e)| &n.text[n.byte_of(s as usize)..n.byte_of(e as usize)])
+                .collect();
+            assert_eq!(&got, want, "{original}");
+        }
+    }
 
     /// (original, normalized)
     const CASES: &[(&str, &str)] = &[

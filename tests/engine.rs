@@ -459,23 +459,71 @@ fn a_terminator_inside_a_pseudo_cue_ends_no_scope() {
 
 /// A short quotation holding one of the policy's words is someone's word for
 /// what happened: police evidence inside it (or starting at the 被 before
-/// it) does not count; a quotation after a shout, a longer one and one
-/// without the words still do. (text, the fire counts)
+/// it) does not count, even for a rule that ignores hypothetical cues, and
+/// the hit says `quoted`; a quotation after a shout, a longer one and one
+/// without the words still count. (rule, text, the fire counts)
 #[test]
 fn a_scare_quote_discounts_the_evidence_inside_it() {
-    let (_tmp, c) = minimal_policy_after(
+    let (_tmp, rules) = common::minimal_copy();
+    let policy = std::fs::read_to_string(rules.join("policy.yaml")).unwrap();
+    let policy = policy.replacen(
         "decisive_priority: 50\n",
-        "scare_quotes:\n  max_chars: 4\n  words: [偷]\n  not_after: [喊]\n  routes: [police]\n",
+        "decisive_priority: 50\nscare_quotes:\n  max_chars: 4\n  words: [偷, 敲诈]\n  not_after: [喊]\n  routes: [police]\n",
+        1,
     );
-    let cases: &[(&str, bool)] = &[
-        ("我的电动车被偷了", true),
-        ("同事到处说我的电动车是被“偷”了，其实是他自己借走的", false),
-        ("他说我“偷走”了他的笔", false),
-        ("有人大喊“偷走了”，我的电动车没了", true),
-        ("他说“我的电动车昨晚被偷走了”", true),
-        ("“电动车”被偷了", true),
+    std::fs::write(rules.join("policy.yaml"), policy).unwrap();
+    std::fs::write(
+        rules.join("routes").join("blackmail.yaml"),
+        r#"rules:
+  - id: police.blackmail
+    route: police
+    category: threat-harassment
+    handoff: 派出所
+    priority: 72
+    description: extortion, a threat even when put as a condition
+    ignore_cues: [hypothetical]
+    when:
+      any: [敲诈]
+    examples:
+      match: [他要是不给钱就敲诈我]
+"#,
+    )
+    .unwrap();
+    let c = Classifier::new(std::sync::Arc::new(
+        fenliu::rules::load_rule_set(&rules).unwrap(),
+    ));
+    let cases: &[(&str, &str, bool)] = &[
+        ("police.theft", "我的电动车被偷了", true),
+        (
+            "police.theft",
+            "同事到处说我的电动车是被“偷”了，其实是他自己借走的",
+            false,
+        ),
+        ("police.theft", "他说我“偷走”了他的笔", false),
+        ("police.theft", "有人大喊“偷走了”，我的电动车没了", true),
+        ("police.theft", "他说“我的电动车昨晚被偷走了”", true),
+        ("police.theft", "“电动车”被偷了", true),
+        ("police.blackmail", "店老板敲诈我三千块", true),
+        (
+            "police.blackmail",
+            "碰倒一个花瓶老板要赔三千，来电人认为被“敲诈”",
+            false,
+        ),
     ];
-    assert_fires(&c, "police.theft", cases);
+    for (rule, text, counts) in cases {
+        assert_fires(&c, rule, &[(text, *counts)]);
+    }
+    let d = c.classify_text("来电人认为被“敲诈”");
+    let hit = d
+        .explanation
+        .hits
+        .iter()
+        .find(|h| h.rule == "police.blackmail");
+    assert!(
+        hit.is_some_and(|h| h.quoted && !h.hypothetical),
+        "{:?}",
+        d.explanation.hits
+    );
 }
 
 /// Keywords with `tokens: true` count only as whole tokens of the

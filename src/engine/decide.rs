@@ -539,6 +539,7 @@ fn explain_hits(rules: &RuleSet, analysis: &Analysis, original: &Original) -> Ve
                 negated: f.flags.negated,
                 hypothetical: f.flags.hypothetical,
                 past: f.flags.past,
+                quoted: f.flags.quoted,
                 suppressed_by: f.suppressed_by.map(|i| rules.rules[i].id.clone()),
                 counted: f.counts(),
             })

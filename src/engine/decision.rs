@@ -104,6 +104,9 @@ pub struct Hit {
     pub hypothetical: bool,
     /// In the harmless past ("去年……").
     pub past: bool,
+    /// Inside a scare quote: someone's word for what happened (被“骗”了).
+    #[serde(default)]
+    pub quoted: bool,
     /// The rule whose evidence cancelled this one's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppressed_by: Option<String>,

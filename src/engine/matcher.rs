@@ -41,15 +41,20 @@ pub struct Flags {
     pub negated: bool,
     pub hypothetical: bool,
     pub past: bool,
+    /// Inside a scare quote: someone's word for it (被“骗”了).
+    pub quoted: bool,
 }
 
 impl Flags {
     pub fn any(self) -> bool {
-        self.negated || self.hypothetical || self.past
+        self.negated || self.hypothetical || self.past || self.quoted
     }
 
     fn count(self) -> u8 {
-        u8::from(self.negated) + u8::from(self.hypothetical) + u8::from(self.past)
+        u8::from(self.negated)
+            + u8::from(self.hypothetical)
+            + u8::from(self.past)
+            + u8::from(self.quoted)
     }
 
     fn or(self, o: Flags) -> Flags {
@@ -57,6 +62,7 @@ impl Flags {
             negated: self.negated || o.negated,
             hypothetical: self.hypothetical || o.hypothetical,
             past: self.past || o.past,
+            quoted: self.quoted || o.quoted,
         }
     }
 }
@@ -207,10 +213,7 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
     let danger_routes = crate::rules::Route::Emergency.bit() | rules.policy.danger_route.bit();
     // Nor does a danger word inside a figure of speech: 救命稻草, 吓死我了.
     danger.retain(|&span| {
-        let f = flags_of(span, danger_routes, &scopes);
-        !f.negated
-            && !f.hypothetical
-            && !f.past
+        !flags_of(span, danger_routes, &scopes).any()
             && !not_danger
                 .iter()
                 .any(|p| p.start <= span.start && span.end <= p.end)
@@ -389,7 +392,7 @@ fn cue_scopes(
 
 /// The short quotations that hold one of the policy's words and follow no
 /// shout: someone's word for what happened (被“骗”了, 说我“偷”了), counted
-/// as hypothetical evidence for the policy's routes. A passive marker right
+/// as quoted (not counted) evidence for the policy's routes. A passive marker right
 /// before the quotation (被, 遭) belongs to it: the keyword 被骗 starts there.
 fn scare_quotes(sq: &crate::rules::ScareQuotes, norm: &Normalized) -> Option<Coverage> {
     let ranges: Vec<(usize, usize)> = norm
@@ -408,7 +411,7 @@ fn scare_quotes(sq: &crate::rules::ScareQuotes, norm: &Normalized) -> Option<Cov
         })
         .collect();
     (!ranges.is_empty()).then_some(Coverage {
-        kind: CueKind::Hypothetical,
+        kind: CueKind::Quoted,
         routes: sq.routes,
         ranges,
     })
@@ -457,6 +460,7 @@ fn flags_of(span: CharSpan, routes: u8, scopes: &[Coverage]) -> Flags {
             CueKind::Negated => f.negated = true,
             CueKind::Hypothetical => f.hypothetical = true,
             CueKind::Past => f.past = true,
+            CueKind::Quoted => f.quoted = true,
         }
     }
     f
@@ -592,6 +596,7 @@ fn evaluate(rules: &RuleSet, idx: usize, hits: &[Hit], ctx: &Context<'_>) -> Opt
         negated: flags.negated && !rule.ignore.negated,
         hypothetical: flags.hypothetical && !rule.ignore.hypothetical,
         past: flags.past && !rule.ignore.past,
+        quoted: flags.quoted && !rule.ignore.quoted,
     };
     Some(Fired {
         rule: idx,

@@ -999,17 +999,23 @@ fn compile_route_rule(
     }
     let mut ignore = crate::engine::Flags::default();
     for kind in &r.ignore_cues {
-        match CueKind::parse(kind) {
+        let parsed = if kind == "quoted" {
+            Some(CueKind::Quoted)
+        } else {
+            CueKind::parse(kind)
+        };
+        match parsed {
             Some(CueKind::Negated) => ignore.negated = true,
             Some(CueKind::Hypothetical) => ignore.hypothetical = true,
             Some(CueKind::Past) => ignore.past = true,
+            Some(CueKind::Quoted) => ignore.quoted = true,
             None => problems.push(
                 file,
                 at,
                 Some("ignore_cues"),
                 format!(
-                    "unknown cue kind `{kind}`{}; kinds are negated, hypothetical, past",
-                    did_you_mean(kind, ["negated", "hypothetical", "past"])
+                    "unknown cue kind `{kind}`{}; kinds are negated, hypothetical, past, quoted",
+                    did_you_mean(kind, ["negated", "hypothetical", "past", "quoted"])
                 ),
             ),
         }

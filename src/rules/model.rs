@@ -208,9 +208,12 @@ pub enum CueKind {
     Negated,
     Hypothetical,
     Past,
+    /// A scare quote (`scare_quotes` in the policy), not a NegEx cue.
+    Quoted,
 }
 
 impl CueKind {
+    /// The kinds a NegEx cue of `cues` can have.
     pub fn parse(s: &str) -> Option<CueKind> {
         match s {
             "negated" => Some(CueKind::Negated),

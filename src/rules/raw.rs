@@ -139,7 +139,7 @@ pub struct RawScareQuotes {
     /// stays evidence.
     #[serde(default)]
     pub not_after: Vec<String>,
-    /// Routes whose evidence inside the quotation counts as hypothetical.
+    /// Routes whose evidence inside the quotation does not count.
     pub routes: Vec<String>,
 }
 
@@ -322,7 +322,8 @@ pub struct RawRule {
     #[serde(default)]
     pub suppresses: Vec<String>,
     /// Cue kinds that do not discount this rule: a threat to jump "if
-    /// nobody comes" is made now, so `hypothetical` does not apply to it.
+    /// nobody comes" is made now, so `hypothetical` does not apply to it
+    /// (`quoted`: the policy's scare quotes).
     #[serde(default)]
     pub ignore_cues: Vec<String>,
     pub examples: RawExamples,

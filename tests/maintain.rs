@@ -86,6 +86,7 @@ const STATIC_LINTS: &[(&str, &str)] = &[
     ("FL006", "non-police.noise"),
     ("FL007", "non-police.noise"),
     ("FL008", "@bike"),
+    ("FL009", "police.theft"),
 ];
 
 const CORPUS_LINTS: &[(&str, &str)] = &[
@@ -141,13 +142,13 @@ fn human_output_shows_file_line_and_fix_and_strict_fails_on_warnings() {
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains(
-            "10 rules, 9 examples, all pass; 9 warning(s), 1 silenced, corpus lints on 12 records"
+            "10 rules, 9 examples, all pass; 10 warning(s), 1 silenced, corpus lints on 12 records"
         ),
         "{out}"
     );
     assert!(
         err.contains(
-            "warning[FL003 silent-rule]: tests/fixtures/lints/rules/routes/base.yaml:39: rule `non-police.pothole` fires on none of the 12 corpus records"
+            "warning[FL003 silent-rule]: tests/fixtures/lints/rules/routes/base.yaml:42: rule `non-police.pothole` fires on none of the 12 corpus records"
         ),
         "{err}"
     );
@@ -155,7 +156,7 @@ fn human_output_shows_file_line_and_fix_and_strict_fails_on_warnings() {
     // A list no rule uses is named as a list, where it is defined.
     assert!(
         err.contains(
-            "warning[FL008 unused-list]: tests/fixtures/lints/rules/routes/base.yaml:111: list `@bike` is used by no rule of base.yaml"
+            "warning[FL008 unused-list]: tests/fixtures/lints/rules/routes/base.yaml:114: list `@bike` is used by no rule of base.yaml"
         ),
         "{err}"
     );
@@ -226,7 +227,7 @@ fn lints_are_silenced_in_the_manifest_or_by_a_comment_and_bad_names_are_errors()
     .unwrap();
     let (code, _, err) = run(&["check", "--rules", rules.to_str().unwrap()]);
     assert_eq!(code, 1);
-    assert!(err.contains("base.yaml:27: rule `police.theft.bike`: unknown lint `shadowed-rules`; the lints are FL001 cross-route-keyword"), "{err}");
+    assert!(err.contains("base.yaml:30: rule `police.theft.bike`: unknown lint `shadowed-rules`; the lints are FL001 cross-route-keyword"), "{err}");
 }
 
 #[test]

@@ -84,8 +84,16 @@ pub const UNUSED_LIST: Lint = Lint {
     fix: "use it as `\"@name\"` in a rule's `any`, an `all` group or `unless.any`, or delete it: a list is read only by the rules of its own file",
 };
 
+pub const REGEX_UNREACHABLE_TEXT: Lint = Lint {
+    code: "FL009",
+    name: "regex-unreachable-text",
+    needs_corpus: false,
+    summary: "a regex that asks for a character normalization never leaves in the text (a quotation mark, a traditional or upper-case character, ASCII `,` or `?`)",
+    fix: "write the regex against the normalized text: simplified, lower-case, full-width `，？！：；`, no quotation marks or brackets (they are dropped); as it is, that part of the regex can never match",
+};
+
 /// Every lint, by code.
-pub const LINTS: [Lint; 8] = [
+pub const LINTS: [Lint; 9] = [
     CROSS_ROUTE_KEYWORD,
     SHADOWED_RULE,
     SILENT_RULE,
@@ -94,6 +102,7 @@ pub const LINTS: [Lint; 8] = [
     REGEX_AS_KEYWORDS,
     NO_EXAMPLES,
     UNUSED_LIST,
+    REGEX_UNREACHABLE_TEXT,
 ];
 
 /// The share of records above which a keyword is broad, unless the
@@ -152,6 +161,7 @@ pub fn lint(set: &RuleSet, corpus: Option<&CorpusEvidence<'_>>) -> LintReport {
     for (i, rule) in set.rules.iter().enumerate() {
         short_keywords(set, i, rule, &mut all);
         regex_as_keywords(rule, &mut all);
+        regex_unreachable_text(rule, &mut all);
         if rule.examples.matches.is_empty() {
             all.push(finding(
                 NO_EXAMPLES,
@@ -343,6 +353,78 @@ fn regex_as_keywords(rule: &Rule, out: &mut Vec<Finding>) {
             quoted(&words)
         ),
     ));
+}
+
+/// Regexes (conditions and `unless`) that ask for a character the
+/// normalized text never holds: a literal one, or a class all of whose
+/// characters are such (`[“"]`).
+fn regex_unreachable_text(rule: &Rule, out: &mut Vec<Finding>) {
+    for re in rule.cond.regex.iter().chain(&rule.unless.regex) {
+        let Ok(hir) = regex_syntax::parse(re.as_str()) else {
+            continue;
+        };
+        let mut bad = Vec::new();
+        unreachable_chars(&hir, &mut bad);
+        if bad.is_empty() {
+            continue;
+        }
+        bad.sort_unstable();
+        bad.dedup();
+        let shown: Vec<String> = bad.iter().map(|c| format!("「{c}」")).collect();
+        out.push(finding(
+            REGEX_UNREACHABLE_TEXT,
+            rule,
+            format!(
+                "regex `{}` asks for {} that normalization never leaves in the text",
+                re.as_str(),
+                shown.join("")
+            ),
+        ));
+    }
+}
+
+/// Whether normalization keeps `c` as it is.
+fn survives(c: char) -> bool {
+    let mut buf = [0u8; 4];
+    crate::text::normalize(c.encode_utf8(&mut buf))
+        .text
+        .starts_with(c)
+}
+
+fn unreachable_chars(hir: &regex_syntax::hir::Hir, bad: &mut Vec<char>) {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Literal(l) => {
+            if let Ok(text) = std::str::from_utf8(&l.0) {
+                bad.extend(text.chars().filter(|&c| !c.is_whitespace() && !survives(c)));
+            }
+        }
+        // A class is unreachable only when none of its characters is left;
+        // large classes (`[^，。]`) always hold some.
+        HirKind::Class(Class::Unicode(c)) => {
+            let mut chars = Vec::new();
+            for r in c.iter() {
+                if (r.end() as u32) - (r.start() as u32) > 64 {
+                    return;
+                }
+                chars.extend(r.start()..=r.end());
+                if chars.len() > 64 {
+                    return;
+                }
+            }
+            if !chars.is_empty() && chars.iter().all(|&c| !survives(c)) {
+                bad.extend(chars);
+            }
+        }
+        HirKind::Capture(c) => unreachable_chars(&c.sub, bad),
+        HirKind::Repetition(r) => unreachable_chars(&r.sub, bad),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
+            for s in subs {
+                unreachable_chars(s, bad);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn corpus_lints(set: &RuleSet, c: &CorpusEvidence<'_>, out: &mut Vec<Finding>) {

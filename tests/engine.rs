@@ -468,7 +468,7 @@ fn a_scare_quote_discounts_the_evidence_inside_it() {
     let policy = std::fs::read_to_string(rules.join("policy.yaml")).unwrap();
     let policy = policy.replacen(
         "decisive_priority: 50\n",
-        "decisive_priority: 50\nscare_quotes:\n  max_chars: 4\n  words: [偷, 敲诈]\n  not_after: [喊]\n  routes: [police]\n",
+        "decisive_priority: 50\nscare_quotes:\n  max_chars: 4\n  words: [偷, 敲诈, 勒索]\n  not_after: [喊]\n  routes: [police]\n",
         1,
     );
     std::fs::write(rules.join("policy.yaml"), policy).unwrap();
@@ -486,6 +486,17 @@ fn a_scare_quote_discounts_the_evidence_inside_it() {
       any: [敲诈]
     examples:
       match: [他要是不给钱就敲诈我]
+  - id: police.extortion-word
+    route: police
+    category: threat-harassment
+    handoff: 派出所
+    priority: 72
+    description: extortion named, even in quotation marks
+    ignore_cues: [quoted]
+    when:
+      any: [勒索]
+    examples:
+      match: [他说我“勒索”他]
 "#,
     )
     .unwrap();
@@ -503,6 +514,11 @@ fn a_scare_quote_discounts_the_evidence_inside_it() {
         ("police.theft", "有人大喊“偷走了”，我的电动车没了", true),
         ("police.theft", "他说“我的电动车昨晚被偷走了”", true),
         ("police.theft", "“电动车”被偷了", true),
+        // The shout's verb a colon away, and a quotation inside a quotation.
+        ("police.theft", "有人大喊：“偷走了”，我的电动车没了", true),
+        ("police.theft", "他说“我被‘偷’”是瞎说", false),
+        // A rule that ignores `quoted` counts inside one.
+        ("police.extortion-word", "他说我“勒索”他", true),
         ("police.blackmail", "店老板敲诈我三千块", true),
         (
             "police.blackmail",
@@ -513,6 +529,13 @@ fn a_scare_quote_discounts_the_evidence_inside_it() {
     for (rule, text, counts) in cases {
         assert_fires(&c, rule, &[(text, *counts)]);
     }
+    let d = c.classify_text("同事说我的电动车是被“偷”了");
+    let hit = d.explanation.hits.iter().find(|h| h.rule == "police.theft");
+    assert!(
+        hit.is_some_and(|h| h.quoted && !h.counted),
+        "{:?}",
+        d.explanation.hits
+    );
     let d = c.classify_text("来电人认为被“敲诈”");
     let hit = d
         .explanation

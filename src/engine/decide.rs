@@ -414,7 +414,7 @@ fn model_opinion<'r>(
     } else if hits.iter().any(|h| !h.counted && h.route == p.route) {
         // What the text itself negated, supposed or put in the harmless past
         // is not brought back by words it shares with such appeals.
-        Some("但原文中该路由的证据已被否定、假设或属过去".to_string())
+        Some("但原文中该路由的证据已被否定、假设、属过去或在引号内".to_string())
     } else {
         None
     };

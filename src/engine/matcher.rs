@@ -57,6 +57,16 @@ impl Flags {
             + u8::from(self.quoted)
     }
 
+    /// These flags less the cue kinds a rule ignores.
+    fn without(self, ignore: Flags) -> Flags {
+        Flags {
+            negated: self.negated && !ignore.negated,
+            hypothetical: self.hypothetical && !ignore.hypothetical,
+            past: self.past && !ignore.past,
+            quoted: self.quoted && !ignore.quoted,
+        }
+    }
+
     fn or(self, o: Flags) -> Flags {
         Flags {
             negated: self.negated || o.negated,
@@ -404,12 +414,29 @@ fn scare_quotes(sq: &crate::rules::ScareQuotes, norm: &Normalized) -> Option<Cov
             let (from, to) = (norm.byte_of(s), norm.byte_of(e));
             let inside = &norm.text[from..to];
             let before = &norm.text[..from];
-            let scare = sq.words.iter().any(|w| inside.contains(w.as_str()))
-                && !sq.not_after.iter().any(|w| before.ends_with(w.as_str()));
+            // A shout's verb may stand a few characters off: 大喊：“抓小偷”,
+            // 喊道“抢劫”, 大叫着“抢”.
+            let lead = before.trim_end_matches(['：', '，', ' ']);
+            let tail_from = lead.char_indices().rev().nth(2).map_or(0, |(i, _)| i);
+            let shout = sq
+                .not_after
+                .iter()
+                .any(|w| lead[tail_from..].contains(w.as_str()));
+            let scare = !shout && sq.words.iter().any(|w| inside.contains(w.as_str()));
             let passive = before.ends_with('被') || before.ends_with('遭');
             scare.then_some((s - usize::from(passive), e))
         })
         .collect();
+    // Quotations nest (“他说‘偷’了”): one range for those that overlap.
+    let mut ranges = ranges;
+    ranges.sort_unstable();
+    ranges.dedup_by(|next, kept| {
+        let overlaps = next.0 < kept.1;
+        if overlaps {
+            kept.1 = kept.1.max(next.1);
+        }
+        overlaps
+    });
     (!ranges.is_empty()).then_some(Coverage {
         kind: CueKind::Quoted,
         routes: sq.routes,
@@ -502,10 +529,13 @@ fn evaluate(rules: &RuleSet, idx: usize, hits: &[Hit], ctx: &Context<'_>) -> Opt
     };
     let has_anchor = cond.has_any || cond.groups > 0;
     let mut best: Option<(CharSpan, Flags)> = None;
+    // Ranked by what counts against this rule: a cue kind it ignores does
+    // not make one instance worse than another.
+    let flags_at = |s: CharSpan| flags_of(s, routes, scopes).without(rule.ignore);
     let mut spans: Vec<CharSpan> = Vec::new();
     if has_anchor {
         for anchor in candidates(anchor_slot).map(Hit::span) {
-            let mut flags = flags_of(anchor, routes, scopes);
+            let mut flags = flags_at(anchor);
             let mut ok = true;
             for g in rest.clone() {
                 let near = candidates(g)
@@ -514,9 +544,9 @@ fn evaluate(rules: &RuleSet, idx: usize, hits: &[Hit], ctx: &Context<'_>) -> Opt
                         !cond.same_clause || clauses.of(s.start) == clauses.of(anchor.start)
                     })
                     .filter(|s| cond.within.is_none_or(|w| distance(*s, anchor) <= w))
-                    .min_by_key(|s| (flags_of(*s, routes, scopes).count(), distance(*s, anchor)));
+                    .min_by_key(|s| (flags_at(*s).count(), distance(*s, anchor)));
                 match near {
-                    Some(s) => flags = flags.or(flags_of(s, routes, scopes)),
+                    Some(s) => flags = flags.or(flags_at(s)),
                     None => {
                         ok = false;
                         break;
@@ -542,7 +572,7 @@ fn evaluate(rules: &RuleSet, idx: usize, hits: &[Hit], ctx: &Context<'_>) -> Opt
                 .map(Hit::span)
                 .filter(|s| !cond.same_clause || clauses.of(s.start) == clauses.of(anchor.start))
                 .filter(|s| cond.within.is_none_or(|w| distance(*s, anchor) <= w))
-                .min_by_key(|s| (flags_of(*s, routes, scopes).count(), distance(*s, anchor)))
+                .min_by_key(|s| (flags_at(*s).count(), distance(*s, anchor)))
             {
                 spans.push(s);
             }
@@ -562,7 +592,7 @@ fn evaluate(rules: &RuleSet, idx: usize, hits: &[Hit], ctx: &Context<'_>) -> Opt
             start: norm.char_at_byte(m.start()),
             end: norm.char_at_byte(m.end()),
         };
-        flags = flags.or(flags_of(span, routes, scopes));
+        flags = flags.or(flags_at(span));
         spans.push(span);
     }
     // An unless match touches the rule's evidence when a clause it runs
@@ -592,12 +622,6 @@ fn evaluate(rules: &RuleSet, idx: usize, hits: &[Hit], ctx: &Context<'_>) -> Opt
     }
     spans.sort_by_key(|s| s.start);
     spans.dedup();
-    let flags = Flags {
-        negated: flags.negated && !rule.ignore.negated,
-        hypothetical: flags.hypothetical && !rule.ignore.hypothetical,
-        past: flags.past && !rule.ignore.past,
-        quoted: flags.quoted && !rule.ignore.quoted,
-    };
     Some(Fired {
         rule: idx,
         spans,

@@ -88,7 +88,7 @@ pub const REGEX_UNREACHABLE_TEXT: Lint = Lint {
     code: "FL009",
     name: "regex-unreachable-text",
     needs_corpus: false,
-    summary: "a regex that asks for a character normalization never leaves in the text (a quotation mark, a traditional or upper-case character, ASCII `,` or `?`)",
+    summary: "a regex that asks for text normalization never leaves (a quotation mark or bracket, a traditional or upper-case character, a variant such as 帐户, ASCII punctuation that becomes full-width)",
     fix: "write the regex against the normalized text: simplified, lower-case, full-width `，？！：；`, no quotation marks or brackets (they are dropped); as it is, that part of the regex can never match",
 };
 
@@ -394,9 +394,19 @@ fn survives(c: char) -> bool {
 fn unreachable_chars(hir: &regex_syntax::hir::Hir, bad: &mut Vec<char>) {
     use regex_syntax::hir::{Class, HirKind};
     match hir.kind() {
+        // A literal run is normalized whole: some characters change only by
+        // their neighbours (著名 stays, 帐户 becomes 账户).
         HirKind::Literal(l) => {
             if let Ok(text) = std::str::from_utf8(&l.0) {
-                bad.extend(text.chars().filter(|&c| !c.is_whitespace() && !survives(c)));
+                let text = text.trim();
+                if !text.is_empty() && crate::text::normalize(text).text != text {
+                    let odd: Vec<char> = text.chars().filter(|&c| !survives(c)).collect();
+                    if odd.is_empty() {
+                        bad.extend(text.chars());
+                    } else {
+                        bad.extend(odd);
+                    }
+                }
             }
         }
         // A class is unreachable only when none of its characters is left;
@@ -417,7 +427,8 @@ fn unreachable_chars(hir: &regex_syntax::hir::Hir, bad: &mut Vec<char>) {
             }
         }
         HirKind::Capture(c) => unreachable_chars(&c.sub, bad),
-        HirKind::Repetition(r) => unreachable_chars(&r.sub, bad),
+        // An optional part (`[“"]?`) costs the regex nothing.
+        HirKind::Repetition(r) if r.min > 0 => unreachable_chars(&r.sub, bad),
         HirKind::Concat(subs) | HirKind::Alternation(subs) => {
             for s in subs {
                 unreachable_chars(s, bad);
@@ -729,6 +740,37 @@ pub fn render_human(report: &LintReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// (regex, the characters FL009 names; empty: none)
+    const UNREACHABLE: &[(&str, &str)] = &[
+        ("【法院】[^。]{0,20}链接", "【】"),
+        ("[“\"]偷[”\"]", "\"“”"),
+        // Optional marks cost the regex nothing.
+        ("[“\"]?偷", ""),
+        // Whole runs: 著名 survives, 帐户 becomes 账户.
+        ("著名", ""),
+        ("转到安全帐户", "转到安全帐户"),
+        ("身份證", "證"),
+        ("ABC|abc", "ABC"),
+        ("(?i)abc", ""),
+        ("怎么办\\?", "?"),
+        ("[^，。]{0,8}偷", ""),
+    ];
+
+    #[test]
+    fn unreachable_text_names_what_normalization_removes() {
+        for (re, want) in UNREACHABLE {
+            let hir = regex_syntax::parse(re).unwrap();
+            let mut bad = Vec::new();
+            unreachable_chars(&hir, &mut bad);
+            bad.sort_unstable();
+            bad.dedup();
+            let mut want: Vec<char> = want.chars().collect();
+            want.sort_unstable();
+            want.dedup();
+            assert_eq!(bad, want, "{re}");
+        }
+    }
 
     #[test]
     fn allow_comments_name_lints() {

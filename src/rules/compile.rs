@@ -647,18 +647,24 @@ fn compile_scare_quotes(
             file,
             None,
             Some("scare_quotes.max_chars"),
-            "must be at least 1 (0 would make no quotation a scare quote)".to_string(),
+            format!(
+                "is {}: it must be at least 1 (0 would make no quotation a scare quote)",
+                q.max_chars
+            ),
         );
     }
     let norm = |w: &String| crate::text::normalize(w).text;
     let words: Vec<String> = q.words.iter().map(norm).filter(|w| !w.is_empty()).collect();
     if words.is_empty() {
-        problems.push(
-            file,
-            None,
-            Some("scare_quotes.words"),
-            "is empty: name the words a scare quote holds (骗, 偷 …)".to_string(),
-        );
+        let reason = if q.words.is_empty() {
+            "is empty: name the words a scare quote holds (骗, 偷 …)".to_string()
+        } else {
+            format!(
+                "every word is empty once normalized ({:?}): name the words a scare quote holds (骗, 偷 …)",
+                q.words
+            )
+        };
+        problems.push(file, None, Some("scare_quotes.words"), reason);
     }
     let mut routes = 0u8;
     for r in &q.routes {

@@ -131,6 +131,7 @@ pub struct RawPolicy {
 pub struct RawScareQuotes {
     /// A quotation of at most this many characters can be a scare quote;
     /// a longer one reports what someone said.
+    #[schemars(range(min = 1))]
     pub max_chars: usize,
     /// The quotation must hold one of these words (骗, 偷, 抢 …): a term
     /// quoted as a term (“安全账户”, “特殊服务”) stays evidence.
@@ -140,6 +141,7 @@ pub struct RawScareQuotes {
     #[serde(default)]
     pub not_after: Vec<String>,
     /// Routes whose evidence inside the quotation does not count.
+    #[schemars(extend("items" = {"enum": ["emergency", "police", "legal-process", "irrational-repeat", "non-police"]}))]
     pub routes: Vec<String>,
 }
 

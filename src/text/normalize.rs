@@ -106,21 +106,68 @@ impl Normalized {
     }
 }
 
-/// Whether a dropped character opens or closes a quotation; the straight
-/// marks do both, by turns.
+/// A quotation mark: which pair it belongs to (0 “”, 1 「」, 2 『』, 3 ‘’,
+/// 4 the straight marks) and whether it opens, closes, or (straight) does
+/// both by turns.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Quote {
-    Open,
-    Close,
+    Open(u8),
+    Close(u8),
     Straight,
 }
 
+const STRAIGHT: u8 = 4;
+
 fn quote_mark(c: char) -> Option<Quote> {
     match c {
-        '“' | '「' | '『' | '‘' => Some(Quote::Open),
-        '”' | '」' | '』' | '’' => Some(Quote::Close),
+        '“' => Some(Quote::Open(0)),
+        '”' => Some(Quote::Close(0)),
+        '「' => Some(Quote::Open(1)),
+        '」' => Some(Quote::Close(1)),
+        '『' => Some(Quote::Open(2)),
+        '』' => Some(Quote::Close(2)),
+        '‘' => Some(Quote::Open(3)),
+        '’' => Some(Quote::Close(3)),
         '"' | '＂' => Some(Quote::Straight),
         _ => None,
+    }
+}
+
+/// Pairs quotation marks as they come: a closing mark closes the nearest
+/// open mark of its own pair (dropping any left open inside it), a straight
+/// mark closes an open straight mark or opens one; an unmatched closing
+/// mark is ignored. Ranges are normalized character indexes.
+#[derive(Default)]
+struct QuotePairs {
+    open: Vec<(u8, u32)>,
+    closed: Vec<(u32, u32)>,
+}
+
+impl QuotePairs {
+    fn mark(&mut self, q: Quote, at: u32) {
+        let (pair, closes) = match q {
+            Quote::Open(p) => (p, false),
+            Quote::Close(p) => (p, true),
+            Quote::Straight => (STRAIGHT, self.open.iter().any(|o| o.0 == STRAIGHT)),
+        };
+        if !closes {
+            self.open.push((pair, at));
+            return;
+        }
+        if let Some(i) = self.open.iter().rposition(|o| o.0 == pair) {
+            let start = self.open[i].1;
+            self.open.truncate(i);
+            if at > start {
+                self.closed.push((start, at));
+            }
+        }
+    }
+
+    /// The closed ranges by start (an outer quotation before those inside).
+    fn finish(mut self) -> Vec<(u32, u32)> {
+        self.closed
+            .sort_unstable_by_key(|&(s, e)| (s, std::cmp::Reverse(e)));
+        self.closed
     }
 }
 
@@ -355,8 +402,7 @@ fn fold_all(original: &str, simplify: impl Fn(usize, char) -> Option<char>) -> O
         breaks: Vec::new(),
         quotes: Vec::new(),
     };
-    // Where the quotation now open began, in normalized characters.
-    let mut open_quote: Option<u32> = None;
+    let mut quotes = QuotePairs::default();
     // The original character (index, byte) of a space not yet written.
     let mut pending_space: Option<(usize, usize)> = None;
     let mut last: Option<char> = None;
@@ -374,16 +420,8 @@ fn fold_all(original: &str, simplify: impl Fn(usize, char) -> Option<char>) -> O
         }
         match fold(c) {
             Fold::Drop => {
-                let at = out.chars.len() as u32;
-                match (quote_mark(c), open_quote) {
-                    (Some(Quote::Close | Quote::Straight), Some(start)) => {
-                        if at > start {
-                            out.quotes.push((start, at));
-                        }
-                        open_quote = None;
-                    }
-                    (Some(Quote::Open | Quote::Straight), _) => open_quote = Some(at),
-                    _ => {}
+                if let Some(q) = quote_mark(c) {
+                    quotes.mark(q, out.chars.len() as u32);
                 }
             }
             Fold::Space => {
@@ -411,6 +449,7 @@ fn fold_all(original: &str, simplify: impl Fn(usize, char) -> Option<char>) -> O
         }
     }
     out.orig_len = n;
+    out.quotes = quotes.finish();
     Some(out)
 }
 
@@ -438,6 +477,11 @@ mod tests {
         ("没有引号", &[]),
         ("只开不关“骗", &[]),
         ("空的“”引号", &[]),
+        // Pairs close their own kind; an inner pair inside an outer one.
+        ("他说“我被\"骗\"了”", &["我被骗了", "骗"]),
+        ("“他说‘偷’了”", &["他说偷了", "偷"]),
+        ("「一半”没关", &[]),
+        ("多余的”收尾“开头", &[]),
     ];
 
     #[test]

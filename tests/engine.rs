@@ -430,25 +430,17 @@ fn a_clause_scoped_unless_regex_reaches_every_clause_it_spans() {
 /// follows. (text, the fire counts)
 #[test]
 fn a_terminator_inside_a_pseudo_cue_ends_no_scope() {
-    let (_tmp, rules) = common::minimal_copy();
-    let path = rules.join("policy.yaml");
-    let policy = std::fs::read_to_string(&path).unwrap();
-    let (terms, pseudo) = (
-        "    terminators: [但是, 但, 可是, 不过,",
-        "未婚, 没收, 淹没, 出没, 埋没, 没错, 没问题, 没关系]",
-    );
-    assert!(policy.contains(terms) && policy.contains(pseudo));
-    let policy = policy
-        .replacen(terms, "    terminators: [的, 但是, 但, 可是, 不过,", 1)
-        .replacen(
-            pseudo,
+    let (_tmp, rules) = minimal_policy_edited(&[
+        (
+            "    terminators: [但是, 但, 可是, 不过,",
+            "    terminators: [的, 但是, 但, 可是, 不过,",
+        ),
+        (
+            "未婚, 没收, 淹没, 出没, 埋没, 没错, 没问题, 没关系]",
             "未婚, 没收, 淹没, 出没, 埋没, 没错, 没问题, 没关系, 真的]",
-            1,
-        );
-    std::fs::write(&path, policy).unwrap();
-    let c = Classifier::new(std::sync::Arc::new(
-        fenliu::rules::load_rule_set(&rules).unwrap(),
-    ));
+        ),
+    ]);
+    let c = classifier_of(&rules);
     let cases: &[(&str, bool)] = &[
         ("没有着火，是邻居家在做饭", false),
         ("楼道里没清理的纸箱着火了", true),
@@ -464,14 +456,10 @@ fn a_terminator_inside_a_pseudo_cue_ends_no_scope() {
 /// without the words still count. (rule, text, the fire counts)
 #[test]
 fn a_scare_quote_discounts_the_evidence_inside_it() {
-    let (_tmp, rules) = common::minimal_copy();
-    let policy = std::fs::read_to_string(rules.join("policy.yaml")).unwrap();
-    let policy = policy.replacen(
+    let (_tmp, rules) = minimal_policy_edited(&[(
         "decisive_priority: 50\n",
         "decisive_priority: 50\nscare_quotes:\n  max_chars: 4\n  words: [偷, 敲诈, 勒索]\n  not_after: [喊]\n  routes: [police]\n",
-        1,
-    );
-    std::fs::write(rules.join("policy.yaml"), policy).unwrap();
+    )]);
     std::fs::write(
         rules.join("routes").join("blackmail.yaml"),
         r#"rules:
@@ -500,9 +488,7 @@ fn a_scare_quote_discounts_the_evidence_inside_it() {
 "#,
     )
     .unwrap();
-    let c = Classifier::new(std::sync::Arc::new(
-        fenliu::rules::load_rule_set(&rules).unwrap(),
-    ));
+    let c = classifier_of(&rules);
     let cases: &[(&str, &str, bool)] = &[
         ("police.theft", "我的电动车被偷了", true),
         (
@@ -529,24 +515,24 @@ fn a_scare_quote_discounts_the_evidence_inside_it() {
     for (rule, text, counts) in cases {
         assert_fires(&c, rule, &[(text, *counts)]);
     }
-    let d = c.classify_text("同事说我的电动车是被“偷”了");
-    let hit = d.explanation.hits.iter().find(|h| h.rule == "police.theft");
-    assert!(
-        hit.is_some_and(|h| h.quoted && !h.counted),
-        "{:?}",
-        d.explanation.hits
-    );
-    let d = c.classify_text("来电人认为被“敲诈”");
-    let hit = d
-        .explanation
-        .hits
-        .iter()
-        .find(|h| h.rule == "police.blackmail");
-    assert!(
-        hit.is_some_and(|h| h.quoted && !h.hypothetical),
-        "{:?}",
-        d.explanation.hits
-    );
+    // The hit says why it does not count.
+    for (rule, text) in [
+        ("police.theft", "同事说我的电动车是被“偷”了"),
+        ("police.blackmail", "来电人认为被“敲诈”"),
+    ] {
+        let d = c.classify_text(text);
+        let hit = hit_of(&d, rule);
+        assert!(
+            hit.is_some_and(|h| h.quoted && !h.hypothetical && !h.counted),
+            "{text}: {:?}",
+            d.explanation.hits
+        );
+    }
+}
+
+/// The hit of `rule` in a decision's explanation.
+fn hit_of<'a>(d: &'a fenliu::engine::Decision, rule: &str) -> Option<&'a fenliu::engine::Hit> {
+    d.explanation.hits.iter().find(|h| h.rule == rule)
 }
 
 /// Keywords with `tokens: true` count only as whole tokens of the
@@ -576,11 +562,7 @@ fn token_keywords_match_whole_tokens_only() {
     ];
     for (text, fires) in cases {
         let d = c.classify_text(text);
-        let hit = d
-            .explanation
-            .hits
-            .iter()
-            .find(|h| h.rule == "police.whole-word");
+        let hit = hit_of(&d, "police.whole-word");
         assert_eq!(
             hit.is_some(),
             *fires,
@@ -638,8 +620,7 @@ fn gated_unless_regexes_stop_exactly_as_the_regex_says() {
 fn minimal_with(file: &str, yaml: &str) -> (tempfile::TempDir, Classifier) {
     let (tmp, rules) = common::minimal_copy();
     std::fs::write(rules.join("routes").join(file), yaml).unwrap();
-    let set = fenliu::rules::load_rule_set(&rules).unwrap();
-    (tmp, Classifier::new(std::sync::Arc::new(set)))
+    (tmp, classifier_of(&rules))
 }
 
 /// For each (text, fires): whether `rule` fired on the text and counted.
@@ -663,17 +644,28 @@ fn minimal_repeat_policy(extra: &str) -> (tempfile::TempDir, Classifier) {
 /// The minimal rule set with `extra` inserted in its policy after the line
 /// `after`.
 fn minimal_policy_after(after: &str, extra: &str) -> (tempfile::TempDir, Classifier) {
+    let (tmp, rules) = minimal_policy_edited(&[(after, &format!("{after}{extra}"))]);
+    (tmp, classifier_of(&rules))
+}
+
+/// A copy of the minimal rule set whose policy has each `(from, to)` edit
+/// made once (`from` must be there); keep the directory alive.
+fn minimal_policy_edited(edits: &[(&str, &str)]) -> (tempfile::TempDir, std::path::PathBuf) {
     let (tmp, rules) = common::minimal_copy();
     let path = rules.join("policy.yaml");
-    let policy = std::fs::read_to_string(&path).unwrap();
-    assert!(
-        policy.contains(after),
-        "the minimal policy has no `{after}`"
-    );
-    let policy = policy.replace(after, &format!("{after}{extra}"));
+    let mut policy = std::fs::read_to_string(&path).unwrap();
+    for (from, to) in edits {
+        assert!(policy.contains(from), "the minimal policy has no `{from}`");
+        policy = policy.replacen(from, to, 1);
+    }
     std::fs::write(&path, policy).unwrap();
-    let set = fenliu::rules::load_rule_set(&rules).unwrap();
-    (tmp, Classifier::new(std::sync::Arc::new(set)))
+    (tmp, rules)
+}
+
+fn classifier_of(rules: &std::path::Path) -> Classifier {
+    Classifier::new(std::sync::Arc::new(
+        fenliu::rules::load_rule_set(rules).unwrap(),
+    ))
 }
 
 #[test]

@@ -25,6 +25,24 @@ struct Coverage {
 }
 
 impl Coverage {
+    /// A coverage of `ranges`, sorted and with overlapping or touching
+    /// ranges merged (`covers` reads one range per position).
+    fn merged(kind: CueKind, routes: u8, mut ranges: Vec<(usize, usize)>) -> Coverage {
+        ranges.sort_unstable();
+        ranges.dedup_by(|next, kept| {
+            let joins = next.0 <= kept.1;
+            if joins {
+                kept.1 = kept.1.max(next.1);
+            }
+            joins
+        });
+        Coverage {
+            kind,
+            routes,
+            ranges,
+        }
+    }
+
     fn covers(&self, at: usize) -> bool {
         let i = self.ranges.partition_point(|r| r.0 <= at);
         i > 0 && at < self.ranges[i - 1].1
@@ -383,19 +401,11 @@ fn cue_scopes(
         if ranges.is_empty() {
             continue;
         }
-        ranges.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
-        for &(s, e) in &ranges {
-            match merged.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
-            }
-        }
-        out.push(Coverage {
-            kind: cue.kind,
-            routes: cue.routes,
-            ranges: merged,
-        });
+        out.push(Coverage::merged(
+            cue.kind,
+            cue.routes,
+            std::mem::take(&mut ranges),
+        ));
     }
     out
 }
@@ -428,20 +438,7 @@ fn scare_quotes(sq: &crate::rules::ScareQuotes, norm: &Normalized) -> Option<Cov
         })
         .collect();
     // Quotations nest (“他说‘偷’了”): one range for those that overlap.
-    let mut ranges = ranges;
-    ranges.sort_unstable();
-    ranges.dedup_by(|next, kept| {
-        let overlaps = next.0 < kept.1;
-        if overlaps {
-            kept.1 = kept.1.max(next.1);
-        }
-        overlaps
-    });
-    (!ranges.is_empty()).then_some(Coverage {
-        kind: CueKind::Quoted,
-        routes: sq.routes,
-        ranges,
-    })
+    (!ranges.is_empty()).then(|| Coverage::merged(CueKind::Quoted, sq.routes, ranges))
 }
 
 /// What a rule's conditions are checked against.

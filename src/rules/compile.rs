@@ -1005,12 +1005,7 @@ fn compile_route_rule(
     }
     let mut ignore = crate::engine::Flags::default();
     for kind in &r.ignore_cues {
-        let parsed = if kind == "quoted" {
-            Some(CueKind::Quoted)
-        } else {
-            CueKind::parse(kind)
-        };
-        match parsed {
+        match CueKind::parse_ignored(kind) {
             Some(CueKind::Negated) => ignore.negated = true,
             Some(CueKind::Hypothetical) => ignore.hypothetical = true,
             Some(CueKind::Past) => ignore.past = true,
@@ -1020,8 +1015,9 @@ fn compile_route_rule(
                 at,
                 Some("ignore_cues"),
                 format!(
-                    "unknown cue kind `{kind}`{}; kinds are negated, hypothetical, past, quoted",
-                    did_you_mean(kind, ["negated", "hypothetical", "past", "quoted"])
+                    "unknown cue kind `{kind}`{}; kinds are {}",
+                    did_you_mean(kind, CueKind::IGNORABLE),
+                    CueKind::IGNORABLE.join(", ")
                 ),
             ),
         }

@@ -213,6 +213,10 @@ pub enum CueKind {
 }
 
 impl CueKind {
+    /// The kinds a rule's `ignore_cues` can name: the NegEx kinds and the
+    /// policy's scare quotes.
+    pub const IGNORABLE: [&'static str; 4] = ["negated", "hypothetical", "past", "quoted"];
+
     /// The kinds a NegEx cue of `cues` can have.
     pub fn parse(s: &str) -> Option<CueKind> {
         match s {
@@ -220,6 +224,14 @@ impl CueKind {
             "hypothetical" => Some(CueKind::Hypothetical),
             "past" => Some(CueKind::Past),
             _ => None,
+        }
+    }
+
+    /// A kind named in `ignore_cues` (one of [`CueKind::IGNORABLE`]).
+    pub fn parse_ignored(s: &str) -> Option<CueKind> {
+        match s {
+            "quoted" => Some(CueKind::Quoted),
+            _ => CueKind::parse(s),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod file;
 pub mod train;
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::rules::Route;
 
@@ -51,8 +52,8 @@ pub struct RouteModel {
     /// The n-grams, sorted, and per n-gram the training records of each
     /// route that contain it.
     grams: Vec<(Box<str>, [u32; 5])>,
-    /// N-gram -> index into `grams` and `log_p`.
-    index: HashMap<Box<str>, u32>,
+    /// N-gram (as its [`gram_key`]) -> index into `grams` and `log_p`.
+    index: GramMap<u32>,
     /// Per n-gram and route: ln P(n-gram | route), smoothed.
     log_p: Vec<[f64; 5]>,
     /// Per route: ln P(route).
@@ -109,7 +110,7 @@ impl RouteModel {
         let index = grams
             .iter()
             .enumerate()
-            .map(|(i, (g, _))| (g.clone(), i as u32))
+            .map(|(i, (g, _))| (gram_key(g), i as u32))
             .collect();
         RouteModel {
             records,
@@ -143,15 +144,20 @@ impl RouteModel {
 
     /// Per route, the training records that contain `gram`.
     pub fn counts(&self, gram: &str) -> Option<[u32; 5]> {
-        self.index.get(gram).map(|&i| self.grams[i as usize].1)
+        if !ORDERS.contains(&gram.chars().count()) {
+            return None;
+        }
+        self.index
+            .get(&gram_key(gram))
+            .map(|&i| self.grams[i as usize].1)
     }
 
     /// Scores a normalized appeal text. `None` when the model knows none of
     /// its n-grams (an empty or unreadable text): it has no opinion then.
     pub fn predict(&self, normalized: &str) -> Option<Prediction> {
-        let rows: Vec<(&str, usize)> = grams_of(normalized)
+        let rows: Vec<(&str, usize)> = keyed_grams(normalized)
             .into_iter()
-            .filter_map(|g| self.index.get(g).map(|&i| (g, i as usize)))
+            .filter_map(|(g, k)| self.index.get(&k).map(|&i| (g, i as usize)))
             .collect();
         if rows.is_empty() {
             return None;
@@ -201,28 +207,75 @@ impl RouteModel {
 /// The distinct character 2- and 3-grams of a normalized text that span no
 /// whitespace, in the order they first occur.
 pub fn grams_of(normalized: &str) -> Vec<&str> {
-    // Byte offsets of the characters that are not whitespace, with the end
-    // of each; an n-gram is a run of consecutive ones.
-    let chars: Vec<(usize, usize)> = normalized
-        .char_indices()
-        .filter(|(_, c)| !c.is_whitespace())
-        .map(|(i, c)| (i, i + c.len_utf8()))
-        .collect();
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
+    keyed_grams(normalized)
+        .into_iter()
+        .map(|(g, _)| g)
+        .collect()
+}
+
+/// [`grams_of`], each n-gram with its [`gram_key`]: the model is consulted
+/// on every appeal, and a key hashes and compares as one word.
+fn keyed_grams(normalized: &str) -> Vec<(&str, u64)> {
+    let chars: Vec<(usize, char)> = normalized.char_indices().collect();
+    let mut seen: HashSet<u64, BuildHasherDefault<GramHasher>> =
+        HashSet::with_capacity_and_hasher(2 * chars.len(), Default::default());
+    let mut out = Vec::with_capacity(2 * chars.len());
     for n in ORDERS {
         for w in chars.windows(n) {
             // An n-gram does not span whitespace.
-            let contiguous = w.windows(2).all(|p| p[0].1 == p[1].0);
-            if contiguous {
-                let g = &normalized[w[0].0..w[n - 1].1];
-                if seen.insert(g) {
-                    out.push(g);
-                }
+            if w.iter().any(|(_, c)| c.is_whitespace()) {
+                continue;
+            }
+            let key = w.iter().fold(0, |k, &(_, c)| push_char(k, c));
+            if seen.insert(key) {
+                let (last, c) = w[n - 1];
+                out.push((&normalized[w[0].0..last + c.len_utf8()], key));
             }
         }
     }
     out
+}
+
+/// An n-gram of two or three characters as one number: 21 bits a
+/// character, each its scalar value plus one, so that a 2-gram and a
+/// 3-gram never share a key.
+fn gram_key(gram: &str) -> u64 {
+    debug_assert!(ORDERS.contains(&gram.chars().count()));
+    gram.chars().fold(0, push_char)
+}
+
+fn push_char(key: u64, c: char) -> u64 {
+    (key << 21) | (u64::from(c) + 1)
+}
+
+/// A map keyed by [`gram_key`].
+type GramMap<V> = HashMap<u64, V, BuildHasherDefault<GramHasher>>;
+
+/// Hashes a [`gram_key`] with the splitmix64 finalizer: cheaper than the
+/// standard library's SipHash (which guards against keys chosen to collide;
+/// the model's keys come from its own file), and it spreads keys that share
+/// their last character, which a bare multiplication would leave in the
+/// same low bits, the ones a table's bucket is taken from.
+#[derive(Default)]
+struct GramHasher(u64);
+
+impl Hasher for GramHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 ^= key;
+    }
+
+    fn finish(&self) -> u64 {
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
 }
 
 #[cfg(test)]
@@ -271,6 +324,35 @@ mod tests {
         let p = m.predict("小区路灯不亮").unwrap();
         assert_eq!(p.route, Route::NonPolice);
         assert_eq!(p.evidence, vec![("路灯".to_string(), p.evidence[0].1)]);
+    }
+
+    #[test]
+    fn gram_keys_tell_every_gram_apart_and_spread_over_a_table() {
+        let text = "楼道里一股臭鸡蛋味的 的的 路灯不亮了的";
+        let keyed = keyed_grams(text);
+        let keys: HashSet<u64> = keyed.iter().map(|&(_, k)| k).collect();
+        assert_eq!(keys.len(), keyed.len());
+        for (g, k) in keyed {
+            assert_eq!(gram_key(g), k, "{g}");
+        }
+        // A 3-gram whose first character is U+0000 is still no 2-gram.
+        assert_ne!(gram_key("的的"), gram_key("\u{0}的的"));
+        // 4,096 grams that end in the same character land in nearly as many
+        // slots of a 65,536-slot table (a bare multiplication: one slot).
+        let ending_in_de: HashSet<u64> = ('\u{4e00}'..='\u{5dff}')
+            .map(|c| {
+                let mut h = GramHasher::default();
+                h.write_u64(gram_key(&format!("{c}的")));
+                h.finish() & 0xFFFF
+            })
+            .collect();
+        assert!(ending_in_de.len() > 3_800, "{}", ending_in_de.len());
+    }
+
+    #[test]
+    fn counts_of_a_longer_string_are_none() {
+        assert_eq!(model().counts("臭鸡蛋味"), None);
+        assert_eq!(model().counts("臭鸡"), Some([8, 0, 0, 0, 1]));
     }
 
     #[test]

@@ -277,6 +277,61 @@ fn the_model_is_held_back_by_danger_cues_discounted_evidence_and_doubt() {
 }
 
 #[test]
+fn a_model_sure_enough_reads_a_danger_word_as_a_figure_of_speech() {
+    let (_tmp, rules) = with_model();
+    let text = "有个可疑的人在小区路灯底下转悠";
+    let share = load_rule_set(&rules)
+        .unwrap()
+        .route_model
+        .as_ref()
+        .unwrap()
+        .predict(text)
+        .unwrap()
+        .share;
+    assert!(
+        (0.9..1.0).contains(&share),
+        "precondition: the model leans non-police, short of certainty: {share}"
+    );
+    let policy = rules.join("policy.yaml");
+    let base = std::fs::read_to_string(&policy).unwrap();
+    let with_danger_share = |t: f64| {
+        std::fs::write(
+            &policy,
+            base.replace(
+                "    weak_rule_share: 0.999\n",
+                &format!("    weak_rule_share: 0.999\n    danger_share: {t}\n"),
+            ),
+        )
+        .unwrap();
+    };
+    // At or under the model's share: its non-police stands, and the reason
+    // names the danger word it overrode.
+    with_danger_share((share * 1000.0).floor() / 1000.0);
+    let d = classify(&rules, text);
+    assert_eq!(d.route, Route::NonPolice, "{}", d.explanation.decided_by);
+    assert!(d.explanation.model.as_ref().is_some_and(|m| m.decided));
+    assert!(
+        d.explanation
+            .decided_by
+            .contains("危险信号“可疑”按说法看待"),
+        "{}",
+        d.explanation.decided_by
+    );
+    // Over it: 疑警从有 holds.
+    with_danger_share(1.0);
+    let d = classify(&rules, text);
+    assert_eq!(d.route, Route::Police, "{}", d.explanation.decided_by);
+    // A share that is no probability.
+    with_danger_share(1.5);
+    let got = problems(&rules);
+    assert!(
+        got.iter()
+            .any(|p| p.contains("danger_share") && p.contains("between 0 and 1")),
+        "{got:?}"
+    );
+}
+
+#[test]
 fn the_policy_names_the_routes_the_model_may_give() {
     let (_tmp, rules) = with_model();
     let policy = rules.join("policy.yaml");

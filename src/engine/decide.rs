@@ -248,17 +248,22 @@ fn fallback(
             held_back: None,
             ..
         }) => {
+            // The model stood against danger cues (fallback.model.danger_share):
+            // say which words it read as a figure of speech.
+            let lead = if !analysis.danger.is_empty()
+                && policy.rank[evidence.route.index()] > policy.rank[policy.danger_route.index()]
+            {
+                format!(
+                    "没有规则命中，危险信号“{}”按说法看待（路由模型把握不低于 {}%）",
+                    original.quoted(analysis, &analysis.danger),
+                    settings.danger_share.unwrap_or(1.0) * 100.0
+                )
+            } else {
+                "没有规则命中".to_string()
+            };
             return model_decision(
-                rules,
-                analysis,
-                evidence,
-                settings,
-                "没有规则命中",
-                hits,
-                repeat,
-                ruleset,
-                id,
-            )
+                rules, analysis, evidence, settings, &lead, hits, repeat, ruleset, id,
+            );
         }
         Some(o) => (Some(o.evidence), o.held_back),
         None => (None, None),
@@ -408,8 +413,12 @@ fn model_opinion<'r>(
     } else if !settings.routes[p.route.index()] {
         // A route the model's n-grams tell badly (fallback.model.routes).
         Some(format!("但 {} 不由路由模型判定", p.route))
-    } else if !analysis.danger.is_empty() && rank(p.route) > rank(policy.danger_route) {
-        // 疑警从有, as for weak rule evidence.
+    } else if !analysis.danger.is_empty()
+        && rank(p.route) > rank(policy.danger_route)
+        && settings.danger_share.is_none_or(|t| p.share < t)
+    {
+        // 疑警从有, as for weak rule evidence, unless the model is sure
+        // enough that the danger word is a figure of speech.
         Some(format!("但有危险信号，不低于 {}", policy.danger_route))
     } else if hits.iter().any(|h| !h.counted && h.route == p.route) {
         // What the text itself negated, supposed or put in the harmless past

@@ -480,6 +480,7 @@ fn compile_policy(
         for (field, share) in [
             ("fallback.model.min_share", Some(m.min_share)),
             ("fallback.model.weak_rule_share", m.weak_rule_share),
+            ("fallback.model.danger_share", m.danger_share),
         ] {
             if let Some(share) = share.filter(|s| !(0.0..=1.0).contains(s)) {
                 problems.push(
@@ -514,6 +515,7 @@ fn compile_policy(
         ModelFallback {
             routes,
             weak_rule_share: m.weak_rule_share,
+            danger_share: m.danger_share,
             min_share: m.min_share,
             category: m.category.clone(),
             handoff,

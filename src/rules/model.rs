@@ -309,6 +309,8 @@ pub struct ModelFallback {
     pub handoff: [Option<String>; 5],
     /// When the model replaces a weak rule's route.
     pub weak_rule_share: Option<f64>,
+    /// When the model's route stands against danger cues.
+    pub danger_share: Option<f64>,
     /// Per route index: whether the model may give that route.
     pub routes: [bool; 5],
 }

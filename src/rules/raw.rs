@@ -242,6 +242,12 @@ pub struct RawModelFallback {
     /// probability; absent, it never does.
     #[serde(default)]
     pub weak_rule_share: Option<f64>,
+    /// The model's route also stands against danger cues (疑警从有) when it
+    /// gives it at least this probability: a danger word in a text the
+    /// model is that sure of is a figure of speech (救命啊，水费三百多).
+    /// Absent, danger cues always keep the route at or above `danger_route`.
+    #[serde(default)]
+    pub danger_share: Option<f64>,
     /// The routes the model may give; absent, all five. A route it gives
     /// outside them is its opinion only, and the plain fallback (or the weak
     /// rule) stands.

@@ -246,15 +246,14 @@ fn fallback(
             evidence,
             settings,
             held_back: None,
+            below_danger,
             ..
         }) => {
             // The model stood against danger cues (fallback.model.danger_share):
             // say which words it read as a figure of speech.
-            let lead = if !analysis.danger.is_empty()
-                && policy.rank[evidence.route.index()] > policy.rank[policy.danger_route.index()]
-            {
+            let lead = if below_danger {
                 format!(
-                    "没有规则命中，危险信号“{}”按说法看待（路由模型把握不低于 {}%）",
+                    "没有规则命中，危险信号“{}”按说法看待（路由模型把握不低于 {:.1}%）",
                     original.quoted(analysis, &analysis.danger),
                     settings.danger_share.unwrap_or(1.0) * 100.0
                 )
@@ -390,6 +389,9 @@ struct Opinion<'r> {
     share: f64,
     /// Why its route is not taken; `None`: it is.
     held_back: Option<String>,
+    /// Its route ranks below danger cues that the text holds: taken, it
+    /// reads them as a figure of speech (fallback.model.danger_share).
+    below_danger: bool,
 }
 
 /// The route model's opinion; `None` when the rule set has no model, the
@@ -407,16 +409,14 @@ fn model_opinion<'r>(
     }
     let p = model.predict(&analysis.norm.text)?;
     let rank = |r: Route| policy.rank[r.index()];
+    let below_danger = !analysis.danger.is_empty() && rank(p.route) > rank(policy.danger_route);
     // `predict` gives a finite share or no opinion.
     let held_back = if p.share < settings.min_share {
         Some(format!("低于采用门槛 {:.0}%", settings.min_share * 100.0))
     } else if !settings.routes[p.route.index()] {
         // A route the model's n-grams tell badly (fallback.model.routes).
         Some(format!("但 {} 不由路由模型判定", p.route))
-    } else if !analysis.danger.is_empty()
-        && rank(p.route) > rank(policy.danger_route)
-        && settings.danger_share.is_none_or(|t| p.share < t)
-    {
+    } else if below_danger && settings.danger_share.is_none_or(|t| p.share < t) {
         // 疑警从有, as for weak rule evidence, unless the model is sure
         // enough that the danger word is a figure of speech.
         Some(format!("但有危险信号，不低于 {}", policy.danger_route))
@@ -438,6 +438,7 @@ fn model_opinion<'r>(
         settings,
         share: p.share,
         held_back,
+        below_danger,
     })
 }
 

@@ -449,6 +449,35 @@ fn a_terminator_inside_a_pseudo_cue_ends_no_scope() {
     assert_fires(&c, "emergency.fire", cases);
 }
 
+/// A cue that crosses sentences takes back what came before it over full
+/// stops and exclamation marks, to its window; the same cue without the flag
+/// stays in its own clause. (text, the fire counts with the flag, without)
+#[test]
+fn a_cue_across_sentences_reaches_back_over_sentence_ends() {
+    let cue = |across: &str| {
+        format!("  - kind: negated\n    following: [哦，不是]\n    window: 20\n{across}")
+    };
+    let (_a, across) = minimal_policy_after("cues:\n", &cue("    across_sentences: true\n"));
+    let (_b, within) = minimal_policy_after("cues:\n", &cue(""));
+    let cases: &[(&str, bool, bool)] = &[
+        ("着火了！哦，不是，是邻居在烧烤", false, true),
+        ("楼下着火了。。。哦，不是，是在烧烤", false, true),
+        // Twenty characters back from the cue do not reach the fire.
+        (
+            "着火了！我刚才在阳台上晾衣服看到楼下院子里一大片，哦，不是，是在烧烤",
+            true,
+            true,
+        ),
+        // A following cue takes back only what came before it.
+        ("哦，不是，是楼下着火了", true, true),
+        ("楼下着火了，快来", true, true),
+    ];
+    for &(text, with_flag, without) in cases {
+        assert_fires(&across, "emergency.fire", &[(text, with_flag)]);
+        assert_fires(&within, "emergency.fire", &[(text, without)]);
+    }
+}
+
 /// A short quotation holding one of the policy's words is someone's word for
 /// what happened: police evidence inside it (or starting at the 被 before
 /// it) does not count, even for a rule that ignores hypothetical cues, and

@@ -150,6 +150,23 @@ fn a_bad_scare_quotes_section_is_refused_naming_each_field() {
     assert!(err.to_string().contains("polise"), "{err}");
 }
 
+/// A cue that crosses sentences needs a window: without one its scope
+/// would be the whole text, and the load says so.
+#[test]
+fn a_cue_across_sentences_without_a_window_is_refused() {
+    let err = policy_problems(
+        "cues:\n",
+        "cues:\n  - kind: negated\n    following: [哦，不是]\n    across_sentences: true\n",
+    );
+    assert_eq!(err.problems.len(), 1, "{err}");
+    let p = &err.problems[0];
+    assert_eq!(p.field.as_deref(), Some("cues"), "{p}");
+    assert!(
+        p.reason.contains("across_sentences") && p.reason.contains("window"),
+        "{p}"
+    );
+}
+
 /// Repeat-policy lines that are wrong in themselves, each added after
 /// `min_shared_words`, with the words its one problem must name.
 #[test]

@@ -326,8 +326,9 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
 }
 
 /// Turns cue hits into coverage, NegEx style: a preceding cue reaches
-/// forward to the end of its clause, a terminator or its window; a following
-/// cue reaches back the same way. A cue or a terminator inside a pseudo-cue
+/// forward to the end of its clause (of the text, for a cue that crosses
+/// sentences), a terminator or its window; a following cue reaches back the
+/// same way. A cue or a terminator inside a pseudo-cue
 /// is none ("真的" holds the terminator 的 of a negation).
 fn cue_scopes(
     rules: &RuleSet,
@@ -374,7 +375,11 @@ fn cue_scopes(
                 if inside_pseudo(span) {
                     continue;
                 }
-                let (cs, ce) = clauses.range(clauses.of(span.start));
+                let (cs, ce) = if cue.across_sentences {
+                    (0, clauses.len_chars())
+                } else {
+                    clauses.range(clauses.of(span.start))
+                };
                 let (start, end) = if role == CueRole::Preceding {
                     let i = terminators.partition_point(|t| t.start < span.end);
                     let mut end = terminators.get(i).map_or(ce, |t| t.start.min(ce));

@@ -575,6 +575,18 @@ fn compile_policy(
                 ),
             );
         }
+        if cue.across_sentences && cue.window.is_none() {
+            problems.push(
+                file,
+                None,
+                Some("cues"),
+                format!(
+                    "cue #{} ({}) sets `across_sentences` without a `window`: its scope would reach the whole text",
+                    ci + 1,
+                    cue.kind
+                ),
+            );
+        }
         let idx = cues.len() as u16;
         for w in &cue.preceding {
             pats.add(w, Use::Cue(idx, CueRole::Preceding));
@@ -591,6 +603,7 @@ fn compile_policy(
         cues.push(Cue {
             kind,
             window: cue.window,
+            across_sentences: cue.across_sentences,
             routes,
         });
     }

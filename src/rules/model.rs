@@ -240,6 +240,8 @@ impl CueKind {
 pub(crate) struct Cue {
     pub kind: CueKind,
     pub window: Option<usize>,
+    /// The scope crosses clause and sentence ends (bounded by `window`).
+    pub across_sentences: bool,
     /// Bit per route whose evidence it discounts (all bits for every route);
     /// cue rules for appeal types are discounted only by all-route cues.
     pub routes: u8,

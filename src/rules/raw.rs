@@ -278,6 +278,12 @@ pub struct RawCue {
     /// How many characters the scope reaches; the clause end otherwise.
     #[serde(default)]
     pub window: Option<usize>,
+    /// The scope runs over clause and sentence ends, to the window, a
+    /// terminator or the text's edge: a caller who takes an alarm back
+    /// (有人掉河里了！哎，不是，是在冬泳) takes back what came sentences
+    /// before. Needs `window`.
+    #[serde(default)]
+    pub across_sentences: bool,
     /// Routes whose evidence this cue discounts; every route if empty.
     #[serde(default)]
     pub routes: Vec<String>,

@@ -70,6 +70,11 @@ impl Clauses {
         self.ranges.len()
     }
 
+    /// Number of characters of the text.
+    pub fn len_chars(&self) -> usize {
+        self.chars
+    }
+
     /// Whether the text had no characters.
     pub fn is_empty(&self) -> bool {
         self.chars == 0

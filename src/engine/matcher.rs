@@ -328,8 +328,8 @@ pub fn analyze(rules: &RuleSet, text: &str) -> Analysis {
 /// Turns cue hits into coverage, NegEx style: a preceding cue reaches
 /// forward to the end of its clause (of the text, for a cue that crosses
 /// sentences), a terminator or its window; a following cue reaches back the
-/// same way. A cue or a terminator inside a pseudo-cue
-/// is none ("真的" holds the terminator 的 of a negation).
+/// same way. A cue or a terminator inside a pseudo-cue is none ("真的" holds
+/// the terminator 的 of a negation).
 fn cue_scopes(
     rules: &RuleSet,
     cue_hits: &mut [(u16, CueRole, CharSpan)],

@@ -73,7 +73,8 @@ enum Command {
     /// rule or `lints: allow:` in fenliu.yaml): FL001 cross-route-keyword,
     /// FL002 shadowed-rule*, FL003 silent-rule*, FL004 short-keyword,
     /// FL005 broad-keyword*, FL006 regex-as-keywords, FL007 no-examples,
-    /// FL008 unused-list (* with --corpus). Exit 1 on errors or failing examples (and, with
+    /// FL008 unused-list, FL009 regex-unreachable-text, FL010 repeated-keyword
+    /// (* with --corpus). Exit 1 on errors or failing examples (and, with
     /// --strict, on warnings).
     Check {
         #[arg(long, env = "FENLIU_RULES", default_value = "rules")]

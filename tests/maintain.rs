@@ -87,6 +87,9 @@ const STATIC_LINTS: &[(&str, &str)] = &[
     ("FL007", "non-police.noise"),
     ("FL008", "@bike"),
     ("FL009", "police.theft"),
+    ("FL010", "police.theft"),
+    ("FL010", "non-police.pothole"),
+    ("FL010", "@bike"),
 ];
 
 const CORPUS_LINTS: &[(&str, &str)] = &[
@@ -142,7 +145,7 @@ fn human_output_shows_file_line_and_fix_and_strict_fails_on_warnings() {
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains(
-            "10 rules, 9 examples, all pass; 10 warning(s), 1 silenced, corpus lints on 12 records"
+            "10 rules, 9 examples, all pass; 13 warning(s), 1 silenced, corpus lints on 12 records"
         ),
         "{out}"
     );
@@ -160,6 +163,14 @@ fn human_output_shows_file_line_and_fix_and_strict_fails_on_warnings() {
         ),
         "{err}"
     );
+    // A keyword listed twice names the field, and the list it is also in.
+    assert!(
+        err.contains(
+            "warning[FL010 repeated-keyword]: tests/fixtures/lints/rules/routes/base.yaml:15: rule `police.theft` holds a keyword twice: 「偷走」 in `any` (written beside `@stolen`, which holds it)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("list `@bike` holds 「電動車」 twice"), "{err}");
     assert!(err.contains("# fenliu: allow(silent-rule)"), "{err}");
 
     let (code, _, _) = run(&["check", "--rules", RULES, "--strict"]);
@@ -189,6 +200,11 @@ fn lints_are_silenced_in_the_manifest_or_by_a_comment_and_bad_names_are_errors()
         "  - id: police.quarrel\n",
         "  - id: police.quarrel\n    # fenliu: allow(cross-route-keyword)\n",
     );
+    edit(
+        &routes,
+        "  - id: police.theft\n",
+        "  - id: police.theft # fenliu: allow(repeated-keyword)\n",
+    );
     let (code, out, err) = run(&[
         "check",
         "--rules",
@@ -207,6 +223,7 @@ fn lints_are_silenced_in_the_manifest_or_by_a_comment_and_bad_names_are_errors()
         ("FL002", "police.theft.bike"),
         ("FL001", "non-police.neighbour"),
         ("FL008", "@bike"),
+        ("FL010", "police.theft"),
     ] {
         assert!(
             !got.contains(&(gone.0.into(), gone.1.into())),
@@ -214,7 +231,7 @@ fn lints_are_silenced_in_the_manifest_or_by_a_comment_and_bad_names_are_errors()
         );
     }
     assert!(got.contains(&("FL002".into(), "non-police.pets".into())));
-    assert_eq!(v["silenced"], 6);
+    assert_eq!(v["silenced"], 7);
 
     // A misspelt lint name is an error that names the known ones.
     std::fs::write(

@@ -71,3 +71,39 @@ fn an_overlay_of_a_missing_base_is_an_error() {
     let err = load_rule_set(&dir).unwrap_err().to_string();
     assert!(err.contains("does not exist"), "{err}");
 }
+
+#[test]
+fn a_repeat_in_a_base_rule_the_overlay_replaces_is_not_linted() {
+    let (tmp, dir) = overlay(
+        "version: city-3\nextends: ../..\n",
+        Some("rules:\n  - id: emergency.fire\n    route: emergency\n    category: fire\n    handoff: \"119\"\n    priority: 90\n    description: fire, city words\n    when:\n      any: [起火]\n    examples:\n      match: [起火了]\n"),
+    );
+    let base = tmp.path().join("rules");
+    let routes = fs::read_dir(base.join("routes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            fs::read_to_string(p)
+                .unwrap()
+                .contains("id: emergency.fire")
+        })
+        .unwrap();
+    let text = fs::read_to_string(&routes).unwrap();
+    fs::write(
+        &routes,
+        text.replace("any: [着火, 冒烟]", "any: [着火, 冒烟, 着火]"),
+    )
+    .unwrap();
+    let repeats = |dir: &Path| -> Vec<String> {
+        let set = load_rule_set(dir).unwrap();
+        fenliu::maintain::lint(&set, None)
+            .findings
+            .into_iter()
+            .filter(|f| f.lint == "repeated-keyword")
+            .map(|f| f.rule)
+            .collect()
+    };
+    assert_eq!(repeats(&base), ["emergency.fire"]);
+    // The overlay's own emergency.fire runs instead, and lists 起火 once.
+    assert_eq!(repeats(&dir), Vec::<String>::new());
+}

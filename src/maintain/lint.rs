@@ -92,8 +92,16 @@ pub const REGEX_UNREACHABLE_TEXT: Lint = Lint {
     fix: "write the regex against the normalized text: simplified, lower-case, full-width `，？！：；`, no quotation marks or brackets (they are dropped); as it is, that part of the regex can never match",
 };
 
+pub const REPEATED_KEYWORD: Lint = Lint {
+    code: "FL010",
+    name: "repeated-keyword",
+    needs_corpus: false,
+    summary: "a keyword a rule's field or a list holds twice (the same once normalized): written twice, or written beside a `@list` that holds it",
+    fix: "delete the repeat (beside a `@list`, the word written in the field): a keyword matches once however often it is listed, and normalization already makes a traditional or full-width spelling the same keyword",
+};
+
 /// Every lint, by code.
-pub const LINTS: [Lint; 9] = [
+pub const LINTS: [Lint; 10] = [
     CROSS_ROUTE_KEYWORD,
     SHADOWED_RULE,
     SILENT_RULE,
@@ -103,6 +111,7 @@ pub const LINTS: [Lint; 9] = [
     NO_EXAMPLES,
     UNUSED_LIST,
     REGEX_UNREACHABLE_TEXT,
+    REPEATED_KEYWORD,
 ];
 
 /// The share of records above which a keyword is broad, unless the
@@ -182,6 +191,7 @@ pub fn lint(set: &RuleSet, corpus: Option<&CorpusEvidence<'_>>) -> LintReport {
             other_rule: None,
         });
     }
+    repeated_keywords(set, &mut all);
     if let Some(c) = corpus {
         corpus_lints(set, c, &mut all);
     }
@@ -292,6 +302,34 @@ fn cross_route_keywords(set: &RuleSet, out: &mut Vec<Finding>) {
         );
         f.other_rule = Some(ra.id.clone());
         out.push(f);
+    }
+}
+
+fn repeated_keywords(set: &RuleSet, out: &mut Vec<Finding>) {
+    for r in &set.repeated {
+        let is_list = r.value.owner.starts_with('@');
+        // A rule an overlay replaced or disabled is not the one that runs.
+        if !is_list && set.rule(&r.value.owner).is_none_or(|x| x.file != r.file) {
+            continue;
+        }
+        let message = if is_list {
+            format!(
+                "holds {} twice",
+                quoted(&r.value.words.iter().map(String::as_str).collect::<Vec<_>>())
+            )
+        } else {
+            format!("holds a keyword twice: {}", r.value.words.join("; "))
+        };
+        out.push(Finding {
+            code: REPEATED_KEYWORD.code,
+            lint: REPEATED_KEYWORD.name,
+            rule: r.value.owner.clone(),
+            file: r.file.clone(),
+            line: r.line,
+            message,
+            fix: REPEATED_KEYWORD.fix,
+            other_rule: None,
+        });
     }
 }
 
@@ -710,9 +748,9 @@ pub fn render_human(report: &LintReport) -> String {
             Some(l) => format!("{}:{l}", f.file.display()),
             None => f.file.display().to_string(),
         };
-        // An unused list is no rule: it is named as a list, and only the
-        // manifest can silence it.
-        let (subject, silence) = if f.code == UNUSED_LIST.code {
+        // A list (unused, or holding a word twice) is no rule: it is named
+        // as a list, and only the manifest can silence it.
+        let (subject, silence) = if f.rule.starts_with('@') {
             (
                 "list",
                 format!("`lints: allow: [{{lint: {}}}]` in fenliu.yaml", f.lint),

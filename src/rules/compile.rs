@@ -325,6 +325,7 @@ pub fn compile(raw: &RawRuleSet) -> Result<RuleSet, LoadError> {
         gated_regexes,
         lints: raw.manifest.lints.clone().unwrap_or_default(),
         unused_lists: raw.unused_lists.clone(),
+        repeated: raw.repeated.clone(),
         route_model: raw.route_model.clone(),
     })
 }

@@ -7,7 +7,7 @@
 //! expanded on each rule's YAML value before the rule is read, so every
 //! later stage (compile, examples, lints, diffs) sees plain keywords.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::error::did_you_mean;
 use super::yaml::Value;
@@ -95,6 +95,136 @@ pub fn expand(
         }
     }
     bad
+}
+
+/// A keyword that a rule's field holds twice once its lists are expanded:
+/// written twice, or written beside a list that holds it. Words are compared
+/// as normalization leaves them (帳戶 and 账户 are one keyword). Two lists
+/// that share a word are no repeat: each list serves other rules too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repeat {
+    /// `any`, `all group N` or `unless`.
+    pub field: String,
+    /// As written where it comes second.
+    pub word: String,
+    /// As written where it came first.
+    pub first: String,
+    /// The list that holds it too, if it is one.
+    pub list: Option<String>,
+}
+
+impl Repeat {
+    /// `「帳戶」 in `any` (written twice, first as 「账户」)`.
+    pub fn describe(&self) -> String {
+        let whence = match &self.list {
+            None => "written twice".to_string(),
+            Some(l) => format!("written beside `@{l}`, which holds it"),
+        };
+        let spelling = if self.first == self.word {
+            String::new()
+        } else {
+            format!(", first as 「{}」", self.first)
+        };
+        format!("「{}」 in `{}` ({whence}{spelling})", self.word, self.field)
+    }
+}
+
+/// The keywords each of a rule's fields holds twice (see [`Repeat`]), read
+/// before [`expand`] drops the repeats a list brings. A word a list holds
+/// twice is reported once, with the list ([`repeats_in_lists`]), not with
+/// every rule that names it.
+pub fn repeats(rule: &Value, lists: &BTreeMap<String, Vec<String>>) -> Vec<Repeat> {
+    let mut out = Vec::new();
+    for (section, key, name) in FIELDS {
+        let Some(items) = rule
+            .get(section)
+            .and_then(|s| s.get(key))
+            .and_then(Value::as_sequence)
+        else {
+            continue;
+        };
+        if key == "all" {
+            for (g, group) in items.iter().enumerate() {
+                if let Some(group) = group.as_sequence() {
+                    field_repeats(group, lists, &format!("all group {}", g + 1), &mut out);
+                }
+            }
+        } else {
+            field_repeats(items, lists, name, &mut out);
+        }
+    }
+    out
+}
+
+fn field_repeats(
+    items: &[Value],
+    lists: &BTreeMap<String, Vec<String>>,
+    field: &str,
+    out: &mut Vec<Repeat>,
+) {
+    // Normalized word -> as first written, and the list it came from.
+    let mut seen: HashMap<String, (&str, Option<&str>)> = HashMap::new();
+    let written = items
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|s| !s.starts_with('@'));
+    let named = items
+        .iter()
+        .filter_map(|v| v.as_str()?.strip_prefix('@'))
+        .filter_map(|name| Some((name, lists.get(name)?)));
+    for w in written {
+        let key = crate::text::normalize(w).text;
+        match seen.get(&key) {
+            Some(&(first, _)) => out.push(Repeat {
+                field: field.to_string(),
+                word: w.to_string(),
+                first: first.to_string(),
+                list: None,
+            }),
+            None => {
+                seen.insert(key, (w, None));
+            }
+        }
+    }
+    for (name, words) in named {
+        for w in words {
+            let key = crate::text::normalize(w).text;
+            // Only a word also written in the field: two lists may share one.
+            if let Some(&(first, None)) = seen.get(&key) {
+                out.push(Repeat {
+                    field: field.to_string(),
+                    word: first.to_string(),
+                    first: w.to_string(),
+                    list: Some(name.to_string()),
+                });
+                seen.insert(key, (first, Some(name)));
+            }
+        }
+    }
+}
+
+/// The keywords a rule or a list holds twice, for the `repeated-keyword`
+/// lint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repeated {
+    /// The rule's id, or `@name` for a list.
+    pub owner: String,
+    /// Each repeat, described ([`Repeat::describe`], or the word for a list).
+    pub words: Vec<String>,
+}
+
+/// The words each list of a file holds twice: (list name, word).
+pub fn repeats_in_lists(lists: &BTreeMap<String, Vec<String>>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (name, words) in lists {
+        let mut seen = HashSet::new();
+        for w in words {
+            if !seen.insert(crate::text::normalize(w).text) {
+                out.push((name.clone(), w.clone()));
+            }
+        }
+    }
+    out
 }
 
 fn expand_list(
@@ -216,6 +346,55 @@ mod tests {
         let bad = expand(&mut r, &BTreeMap::new(), &mut used);
         assert_eq!(bad[0].field, "unless");
         assert!(bad[0].reason.contains("no `lists:`"), "{}", bad[0].reason);
+    }
+
+    #[test]
+    fn repeats_are_words_written_twice_or_beside_a_list_that_holds_them() {
+        // (rule, the repeats described)
+        let cases: [(&str, &[&str]); 6] = [
+            (
+                "when:\n  any: [晕倒, 昏迷, 晕倒]\n",
+                &["「晕倒」 in `any` (written twice)"],
+            ),
+            // Normalization makes a traditional or full-width spelling the same word.
+            (
+                "when:\n  all:\n    - [电梯]\n    - [帳戶, 账户, \"建议:\", \"建议：\"]\n",
+                &[
+                    "「账户」 in `all group 2` (written twice, first as 「帳戶」)",
+                    "「建议：」 in `all group 2` (written twice, first as 「建议:」)",
+                ],
+            ),
+            (
+                "unless:\n  any: [\"@over\", 演练, 走了]\n",
+                &["「走了」 in `unless` (written beside `@over`, which holds it)"],
+            ),
+            // Two lists may share a word: each serves other rules too.
+            ("unless:\n  any: [\"@over\", \"@over2\"]\n", &[]),
+            // The same word in two fields is no repeat.
+            ("when:\n  any: [现在]\nunless:\n  any: [现在]\n", &[]),
+            // An unknown list is the expansion's problem, not a repeat.
+            ("when:\n  any: [\"@nwo\", 现在]\n", &[]),
+        ];
+        let mut lists = lists();
+        lists.insert("over2".into(), vec!["走了".into(), "散了".into()]);
+        for (yaml, want) in cases {
+            let got: Vec<String> = repeats(&rule(yaml), &lists)
+                .iter()
+                .map(Repeat::describe)
+                .collect();
+            assert_eq!(got, want, "{yaml}");
+        }
+        // A list's own repeats are named once, with the list.
+        lists.insert(
+            "twice".into(),
+            vec!["现在".into(), "正在".into(), "現在".into()],
+        );
+        assert_eq!(
+            repeats_in_lists(&lists),
+            [("twice".to_string(), "現在".to_string())]
+        );
+        let r = rule("when:\n  any: [\"@twice\"]\n");
+        assert_eq!(repeats(&r, &lists), []);
     }
 
     #[test]

@@ -54,6 +54,8 @@ pub struct RawRuleSet {
     /// Lists of a rule file's `lists:` that none of its rules uses: the
     /// name, where it is defined (a lint, not an error).
     pub unused_lists: Vec<Located<String>>,
+    /// Keywords a rule or a list holds twice (a lint).
+    pub repeated: Vec<Located<lists::Repeated>>,
     /// Overlay `disable` entries that named no base rule (file, id).
     pub unknown_disables: Vec<(PathBuf, String)>,
     /// `knowledge/` directories, base first: entries of later ones replace
@@ -180,10 +182,15 @@ fn load_layer(
     let types_path = dir.join(TYPES);
     let mut type_rules = Vec::new();
     let mut unused_lists = Vec::new();
+    let mut repeated = Vec::new();
     if types_path.exists() || base.is_none() {
         if let Ok(text) = read(&types_path, hasher, &mut files).map_err(|p| problems.push(p)) {
-            type_rules =
-                parse_rules::<RawTypeRule>(&types_path, &text, problems, &mut unused_lists);
+            type_rules = parse_rules::<RawTypeRule>(
+                &types_path,
+                &text,
+                problems,
+                (&mut unused_lists, &mut repeated),
+            );
         }
     }
 
@@ -210,7 +217,7 @@ fn load_layer(
                     &path,
                     &text,
                     problems,
-                    &mut unused_lists,
+                    (&mut unused_lists, &mut repeated),
                 ));
             }
         }
@@ -339,6 +346,7 @@ fn load_layer(
         files,
         knowledge_dir,
         unused_lists,
+        repeated,
         route_model,
     };
     match base {
@@ -357,6 +365,7 @@ fn load_layer(
                 digest: String::new(),
                 unknown_disables: Vec::new(),
                 unused_lists: layer.unused_lists,
+                repeated: layer.repeated,
                 knowledge_dirs: layer.knowledge_dir.into_iter().collect(),
                 route_model: layer.route_model,
             })
@@ -375,6 +384,7 @@ struct LayerParts {
     files: Vec<PathBuf>,
     knowledge_dir: Option<PathBuf>,
     unused_lists: Vec<Located<String>>,
+    repeated: Vec<Located<lists::Repeated>>,
     route_model: Option<Arc<RouteModel>>,
 }
 
@@ -423,6 +433,7 @@ fn apply_overlay(mut base: RawRuleSet, layer: LayerParts, dir: &Path) -> RawRule
     base.files.extend(layer.files);
     base.knowledge_dirs.extend(layer.knowledge_dir);
     base.unused_lists.extend(layer.unused_lists);
+    base.repeated.extend(layer.repeated);
     // An overlay names its own model, switches the base's off with `none`,
     // or keeps it.
     if layer.route_model.is_some() || layer.manifest.route_model.as_deref() == Some(NO_MODEL) {
@@ -451,13 +462,17 @@ fn apply_overlay(mut base: RawRuleSet, layer: LayerParts, dir: &Path) -> RawRule
 }
 
 /// Parses a `rules:` file rule by rule, so that one bad rule does not hide
-/// the problems of the others. Lists of the file that no rule uses are added
-/// to `unused_lists`.
+/// the problems of the others. For the lints, the lists of the file that no
+/// rule uses go to `unused_lists`, and the keywords a rule or a list holds
+/// twice to `repeated`.
 fn parse_rules<T: serde::de::DeserializeOwned>(
     path: &Path,
     text: &str,
     problems: &mut Vec<Problem>,
-    unused_lists: &mut Vec<Located<String>>,
+    (unused_lists, repeated): (
+        &mut Vec<Located<String>>,
+        &mut Vec<Located<lists::Repeated>>,
+    ),
 ) -> Vec<Located<T>> {
     let file: RawRuleFile = match yaml::parse(path, text) {
         Ok(f) => f,
@@ -484,6 +499,20 @@ fn parse_rules<T: serde::de::DeserializeOwned>(
         let line = id.as_deref().and_then(|id| locator.rule_line(id));
         // A rule without a readable id is named by its place in the file.
         let rule = id.unwrap_or_else(|| format!("#{}", i + 1));
+        let twice: Vec<String> = lists::repeats(&value, &file.lists)
+            .iter()
+            .map(lists::Repeat::describe)
+            .collect();
+        if !twice.is_empty() {
+            repeated.push(Located {
+                value: lists::Repeated {
+                    owner: rule.clone(),
+                    words: twice,
+                },
+                file: path.to_path_buf(),
+                line,
+            });
+        }
         for bad in lists::expand(&mut value, &file.lists, &mut used) {
             let pos = locator.word_from(line.unwrap_or(1), &bad.written);
             problems.push(
@@ -521,6 +550,20 @@ fn parse_rules<T: serde::de::DeserializeOwned>(
                 );
             }
         }
+    }
+    let mut twice_in_lists: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, word) in lists::repeats_in_lists(&file.lists) {
+        twice_in_lists.entry(name).or_default().push(word);
+    }
+    for (name, words) in twice_in_lists {
+        repeated.push(Located {
+            line: list_pos(&name).map(|p| p.0),
+            value: lists::Repeated {
+                owner: format!("@{name}"),
+                words,
+            },
+            file: path.to_path_buf(),
+        });
     }
     for name in file.lists.keys().filter(|n| !used.contains(*n)) {
         unused_lists.push(Located {

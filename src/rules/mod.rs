@@ -18,6 +18,7 @@ use std::path::Path;
 
 pub use compile::compile;
 pub use error::{LoadError, Problem};
+pub use lists::Repeated;
 pub(crate) use literals::word_list;
 pub use load::{load, Located, RawRuleSet};
 pub use model::{id_matches, ModelFallback, Policy, RepeatPolicy, ScareQuotes};

@@ -348,6 +348,8 @@ pub struct RuleSet {
     pub lints: super::raw::RawLints,
     /// Keyword lists that no rule of their file uses (a lint).
     pub unused_lists: Vec<super::load::Located<String>>,
+    /// Keywords a rule or a list holds twice (a lint).
+    pub repeated: Vec<super::load::Located<super::lists::Repeated>>,
     /// The route model the manifest names, if it names one.
     pub route_model: Option<std::sync::Arc<crate::route_model::RouteModel>>,
 }

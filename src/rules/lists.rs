@@ -105,9 +105,9 @@ pub fn expand(
 pub struct Repeat {
     /// `any`, `all group N` or `unless`.
     pub field: String,
-    /// As written where it comes second.
+    /// As written in the field: the second one when it is written twice.
     pub word: String,
-    /// As written where it came first.
+    /// The other spelling: the first one written, or the list's.
     pub first: String,
     /// The list that holds it too, if it is one.
     pub list: Option<String>,
